@@ -1,0 +1,31 @@
+"""Build the processed dataset and the data card from the corpus.
+
+    python scripts/build_dataset.py [data.articles_dir=...] [data.output_dir=...]
+"""
+
+from __future__ import annotations
+
+import _schemas
+import hydra
+
+from stanceml.config import BuildConfig
+
+
+@hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="build")
+def main(cfg) -> int:
+    from stanceml.corpus import CorpusError
+    from stanceml.dataset import build_dataset
+
+    conf: BuildConfig = _schemas.to_object(cfg)
+    try:
+        card = build_dataset(conf.data)
+    except (CorpusError, ValueError, FileNotFoundError) as err:
+        _schemas.fail(err)
+    splits = ", ".join(f"{k} {v['triples']} ({v['articles']} articles)" for k, v in card["splits"].items())
+    print(f"dataset: {card['triples']} triples from {card['articles']} articles -> {conf.data.output_dir}")
+    print(f"splits: {splits}; unseen-target share in test {card['splits']['test']['unseen_target_share']:.1%}")
+    return card["triples"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Evaluate an exported model and the baselines on held-out data.
+
+    python scripts/evaluate.py [model_dir=DIR] [eval_data=PATH] [report_dir=DIR]
+"""
+
+from __future__ import annotations
+
+import _schemas
+import hydra
+
+from stanceml.config import EvaluateConfig
+
+
+@hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="evaluate")
+def main(cfg) -> float:
+    from stanceml.corpus import CorpusError
+    from stanceml.evaluate import EvalDataError, evaluate
+    from stanceml.predict import ModelLoadError
+
+    conf: EvaluateConfig = _schemas.to_object(cfg)
+    try:
+        out = evaluate(conf)
+    except (CorpusError, EvalDataError, ModelLoadError, FileNotFoundError) as err:
+        _schemas.fail(err)
+    print(f"evaluated {conf.model_dir} on {out['n']} triples -> {conf.report_dir}")
+    print(f"{'system':<16} {'accuracy':>9} {'macro-F1':>9}")
+    for name, m in out["systems"].items():
+        print(f"{name:<16} {m['accuracy']:>9.3f} {m['macro_f1']:>9.3f}")
+    return out["systems"]["model"]["macro_f1"]
+
+
+if __name__ == "__main__":
+    main()

