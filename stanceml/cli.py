@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from stanceml.io import atomic_write_text
+
 
 def _read_triples(path: str) -> Iterator[dict]:
     stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
@@ -46,14 +48,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except ModelLoadError as err:
         raise SystemExit(f"error: {err}")
     predictions = predictor.predict(records)
-    out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")
-    with out:
-        for record, pred in zip(records, predictions):
-            row = {**record, "stance": pred.stance, "score": round(pred.score, 4),
-                   "probs": {k: round(v, 4) for k, v in pred.probs.items()}}
-            if not pred.actor_found:
-                row["actor_found"] = False
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    lines = []
+    for record, pred in zip(records, predictions):
+        row = {**record, "stance": pred.stance, "score": round(pred.score, 4),
+               "probs": {k: round(v, 4) for k, v in pred.probs.items()}}
+        if not pred.actor_found:
+            row["actor_found"] = False
+        lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+    if args.output in (None, "-"):
+        sys.stdout.writelines(lines)
+    else:
+        atomic_write_text(args.output, "".join(lines))
     return 0
 
 
