@@ -126,6 +126,8 @@ class ExportConfig:
     run_name: str = "stance-minilm"
     run_dir: str = "outputs/stance-minilm"
     export_dir: str = "models/stance-minilm"
+    #: Add ONNX fp32 and int8 files (for the fast CPU backends).
+    onnx: bool = True
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
 

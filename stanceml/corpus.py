@@ -22,6 +22,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
+def normalize_target(target: str) -> str:
+    """The form in which two target phrasings count as the same target.
+
+    Lower case, curly quotes straightened, punctuation dropped, a leading article removed:
+    "The EU-Mercosur agreement" and "the EU Mercosur agreement" are the same target.
+    """
+    t = target.lower().replace("’", "'")
+    t = re.sub(r"[^\w' ]+", " ", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    return re.sub(r"^(the|a|an) ", "", t)
+
+
 @dataclass(frozen=True)
 class Article:
     """One news article: its front matter and its body text (front matter removed)."""
@@ -242,7 +254,7 @@ def read_corpus(articles_dir: str | Path, annotations_dir: str | Path) -> Corpus
                     Problem(str(path), number, "article_id", f"{triple.article_id!r} does not match the file name")
                 )
                 continue
-            key = (triple.article_id, triple.sentence, triple.actor, triple.target.lower())
+            key = (triple.article_id, triple.sentence, triple.actor, normalize_target(triple.target))
             if key in seen:
                 first_stance, first_path, first_line = seen[key]
                 kind = "with a different stance" if first_stance != triple.stance else "again"
@@ -272,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ok: {len(corpus.articles)} articles, {len(corpus.triples)} triples, "
         f"{len({a.topic for a in corpus.articles.values()})} topics, "
-        f"{len({t.target.lower() for t in corpus.triples})} targets; stances {dict(stances)}"
+        f"{len({normalize_target(t.target) for t in corpus.triples})} targets; stances {dict(stances)}"
     )
     return 0
 

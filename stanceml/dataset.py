@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stanceml.config import DataConfig, SplitConfig
-from stanceml.corpus import Corpus, Triple, read_corpus
+from stanceml.corpus import Corpus, Triple, normalize_target, read_corpus
 from stanceml.io import atomic_dir, atomic_write_text, write_json
 from stanceml.labels import LABEL2ID, LABELS
 
@@ -65,7 +65,7 @@ def contrast_keys(triples: list[Triple]) -> set[tuple[str, str, str]]:
     """(article, sentence, target) keys where actors in one sentence differ in stance."""
     stances: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for t in triples:
-        stances[(t.article_id, t.sentence, t.target.lower())].add(t.stance)
+        stances[(t.article_id, t.sentence, normalize_target(t.target))].add(t.stance)
     return {k for k, v in stances.items() if len(v) > 1}
 
 
@@ -85,28 +85,28 @@ def data_card(corpus: Corpus, splits: dict[str, list[str]], agreement: dict | No
     for t in corpus.triples:
         by_article[t.article_id].append(t)
     contrast = contrast_keys(corpus.triples)
-    train_targets = {t.target.lower() for a in splits["train"] for t in by_article[a]}
+    train_targets = {normalize_target(t.target) for a in splits["train"] for t in by_article[a]}
     card: dict[str, Any] = {
         "hash": corpus_hash(corpus),
         "articles": len(corpus.articles),
         "triples": len(corpus.triples),
         "topics": len({a.topic for a in corpus.articles.values()}),
-        "targets": len({t.target.lower() for t in corpus.triples}),
+        "targets": len({normalize_target(t.target) for t in corpus.triples}),
         "stance": {s: sum(t.stance == s for t in corpus.triples) for s in LABELS},
-        "contrast_triples": sum((t.article_id, t.sentence, t.target.lower()) in contrast for t in corpus.triples),
+        "contrast_triples": sum((t.article_id, t.sentence, normalize_target(t.target)) in contrast for t in corpus.triples),
         "actor_with_two_stances_in_a_sentence": _two_target_cases(corpus.triples),
         "splits": {},
     }
     for split, ids in splits.items():
         rows = [t for a in ids for t in by_article[a]]
-        unseen = sum(t.target.lower() not in train_targets for t in rows)
+        unseen = sum(normalize_target(t.target) not in train_targets for t in rows)
         card["splits"][split] = {
             "articles": len(ids),
             "triples": len(rows),
             "stance": {s: sum(t.stance == s for t in rows) for s in LABELS},
             "tags": dict(sorted(Counter(tag for t in rows for tag in t.tags).items())),
             "topics": dict(sorted(Counter(t.topic for t in rows).items())),
-            "targets": len({t.target.lower() for t in rows}),
+            "targets": len({normalize_target(t.target) for t in rows}),
             "unseen_target_triples": unseen,
             "unseen_target_share": round(unseen / len(rows), 4) if rows else 0.0,
             "article_ids": ids,

@@ -8,9 +8,10 @@ like ``sentence1``/``sentence2`` in GLUE tasks. The template is saved with each 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 #: Default template; the markers are plain characters every BERT vocabulary knows.
 DEFAULT_TEMPLATE: dict[str, str] = {
@@ -27,6 +28,9 @@ class StanceInput:
     sentence: str
     actor: str
     target: str
+    #: Optional (start, end) character span to mark instead of the actor's first mention:
+    #: for a sentence that names the actor twice, or data whose focus is a target mention.
+    span: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("sentence", "actor", "target"):
@@ -35,6 +39,10 @@ class StanceInput:
                 raise TypeError(f"StanceInput.{name} must be a str, got {type(value).__name__}")
             if not value.strip():
                 raise ValueError(f"StanceInput.{name} is empty")
+        if self.span is not None:
+            start, end = self.span
+            if not (0 <= start < end <= len(self.sentence)):
+                raise ValueError(f"StanceInput.span {self.span} is outside the sentence")
 
 
 def clean_text(text: str) -> str:
@@ -46,6 +54,10 @@ def clean_text(text: str) -> str:
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text).strip()
 
 
+def _clean_keep_space(text: str) -> str:
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
 def as_input(item: StanceInput | Mapping[str, Any]) -> StanceInput:
     """Accept a :class:`StanceInput` or a mapping with ``sentence``, ``actor`` and ``target``."""
     if isinstance(item, StanceInput):
@@ -55,7 +67,11 @@ def as_input(item: StanceInput | Mapping[str, Any]) -> StanceInput:
     missing = [k for k in ("sentence", "actor", "target") if k not in item]
     if missing:
         raise KeyError(f"input is missing key(s) {missing}; expected sentence, actor and target")
-    return StanceInput(sentence=item["sentence"], actor=item["actor"], target=item["target"])
+    span = item.get("span")
+    return StanceInput(
+        sentence=item["sentence"], actor=item["actor"], target=item["target"],
+        span=tuple(span) if span is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -68,21 +84,40 @@ class Encoded:
     notes: tuple[str, ...] = field(default=())
 
 
+def find_mention(sentence: str, actor: str) -> int:
+    """Start of the actor's first mention: a whole-word exact match, then a plain exact
+    match, then a case-insensitive one; -1 when absent.
+
+    Why whole words first: "Austria" must not mark the "Austria" inside "Austrian officials".
+    """
+    if not actor:
+        return -1
+    match = re.search(rf"(?<!\w){re.escape(actor)}(?!\w)", sentence)
+    if match:
+        return match.start()
+    start = sentence.find(actor)
+    return start if start >= 0 else sentence.lower().find(actor.lower())
+
+
 def format_pair(item: StanceInput, template: Mapping[str, str] | None = None) -> Encoded:
     """Build the (text, text_pair) the model reads for ``item``.
 
-    The first occurrence of the actor in the sentence is wrapped in the markers; matching is
-    exact first and case-insensitive second. An actor absent from the sentence is still
+    The span ``item.span`` if given, else the first occurrence of the actor in the sentence,
+    is wrapped in the markers; the actor is matched exactly first and case-insensitively second. An actor absent from the sentence is still
     encoded (unmarked) and flagged with ``actor_found=False``.
     """
     t = {**DEFAULT_TEMPLATE, **(template or {})}
-    sentence, actor, target = clean_text(item.sentence), clean_text(item.actor), clean_text(item.target)
-    start = sentence.find(actor)
-    if start < 0:
-        start = sentence.lower().find(actor.lower())
+    actor, target = clean_text(item.actor), clean_text(item.target)
+    if item.span is not None:
+        # Replace control characters one for one (no trimming) so the span stays valid.
+        sentence = _clean_keep_space(item.sentence)
+        start, end = item.span
+    else:
+        sentence = clean_text(item.sentence)
+        start = find_mention(sentence, actor)
+        end = start + len(actor)
     found = start >= 0
     if found:
-        end = start + len(actor)
         sentence = f"{sentence[:start]}{t['mark_open']} {sentence[start:end]} {t['mark_close']}{sentence[end:]}"
     return Encoded(
         text=sentence,
@@ -105,3 +140,13 @@ def tokenize_inputs(tokenizer, items: list[StanceInput], template: Mapping[str, 
         **kwargs,
     )
     return batch, pairs
+
+
+def rows_to_inputs(rows: Iterable[Mapping[str, Any]]) -> list[StanceInput]:
+    """Dataset rows (dicts) to inputs; ``span_start``/``span_end`` of -1 or absent mean no span."""
+    out = []
+    for r in rows:
+        start = r.get("span_start")
+        span = (int(start), int(r["span_end"])) if start is not None and start >= 0 else None
+        out.append(StanceInput(r["sentence"], r["actor"], r["target"], span=span))
+    return out

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any, Iterable, Mapping, Sequence, Union, overload
 import numpy as np
 
 from stanceml.inputs import DEFAULT_TEMPLATE, StanceInput, as_input, tokenize_inputs
-from stanceml.io import atomic_dir, read_json, write_json
+from stanceml.io import read_json
 from stanceml.labels import LABELS
+from stanceml.stats import softmax
 
 META_FILE = "stanceml.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -93,36 +93,74 @@ class StancePredictor:
         max_length: int = 128,
         batch_size: int = 32,
         meta: dict[str, Any] | None = None,
+        backend=None,
+        source: str | Path | None = None,
     ):
-        self.model = model.eval()
+        from stanceml.backends import TorchBackend
+
+        self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
         self.labels: tuple[str, ...] = tuple(labels)
         self.template = dict(template or DEFAULT_TEMPLATE)
         self.max_length = max_length
         self.batch_size = batch_size
         self.meta = meta or {}
+        self.backend = backend if backend is not None else TorchBackend(model, "fp32")
+        self.source = Path(source) if source is not None else None
+        #: Temperature fitted on the validation split at export (1.0 = uncalibrated).
+        self.temperature = float(self.meta.get("calibration", {}).get("temperature", 1.0))
         self._tokenizer_lock = threading.Lock()
 
+    @property
+    def backend_name(self) -> str:
+        """Which path runs the model, e.g. ``onnx-int8`` or ``torch-bf16``."""
+        return f"{self.backend.name}-{self.backend.precision}"
+
     @classmethod
-    def from_pretrained(cls, path: str | Path, batch_size: int = 32, num_threads: int | None = None) -> "StancePredictor":
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        backend: str = "auto",
+        precision: str = "auto",
+        batch_size: int = 32,
+        num_threads: int | None = None,
+    ) -> "StancePredictor":
         """Load an export folder written by :func:`stanceml.export.export_model`.
+
+        Args:
+            backend: ``"auto"`` (the fastest path the export and this machine support and
+                that kept accuracy at export time), ``"torch"`` or ``"onnx"``.
+            precision: ``"auto"``, ``"fp32"``, ``"bf16"`` (torch) or ``"int8"`` (ONNX).
+            num_threads: intra-op threads; default: torch's and ONNX Runtime's own choice.
 
         Raises:
             ModelLoadError: the folder is missing, not an export, incomplete, has a label map
                 that disagrees with ``stanceml.json``, or weights whose SHA-256 changed.
         """
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
-        from stanceml import modeling  # noqa: F401  (sets the offline switches)
+        from stanceml import modeling
+        from stanceml.backends import OnnxBackend, TorchBackend, available_backends, choose_backend
 
         meta = read_meta(path)
-        if num_threads:
-            torch.set_num_threads(num_threads)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(path), local_files_only=True, use_safetensors=True, trust_remote_code=False
-        )
+        key = _resolve_backend(path, meta, backend, precision, modeling.cpu_has_native_bf16())
+        if key not in available_backends(path):
+            raise ModelLoadError(f"{path}: backend {key} is not available (export with onnx=true for ONNX files)")
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+        kind, prec = key.split("-")
+        model = None
+        if kind == "torch":
+            import torch
+            from transformers import AutoModelForSequenceClassification
+
+            if num_threads:
+                torch.set_num_threads(num_threads)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(path), local_files_only=True, use_safetensors=True, trust_remote_code=False
+            )
+            runner = TorchBackend(model, prec)
+        else:
+            runner = OnnxBackend(path, prec, num_threads)
         return cls(
             model,
             tokenizer,
@@ -131,17 +169,25 @@ class StancePredictor:
             max_length=int(meta.get("max_length", 128)),
             batch_size=batch_size,
             meta=meta,
+            backend=runner,
+            source=path,
         )
 
     def save_pretrained(self, path: str | Path) -> None:
-        """Write this predictor as an export folder (atomically)."""
+        """Write this predictor as an export folder (atomically), with its fp32 weights."""
         from stanceml.export import write_export
 
-        write_export(self.model, self.tokenizer, path, self.meta | {"labels": list(self.labels)})
+        model = self.model
+        if model is None or self.backend_name == "torch-bf16":
+            from transformers import AutoModelForSequenceClassification
+
+            if self.source is None:
+                raise ValueError("this predictor has no torch model to save")
+            model = AutoModelForSequenceClassification.from_pretrained(str(self.source), local_files_only=True,
+                                                                       use_safetensors=True)
+        write_export(model, self.tokenizer, path, self.meta | {"labels": list(self.labels)})
 
     def _logits(self, items: list[StanceInput]) -> tuple[np.ndarray, list]:
-        import torch
-
         if not items:
             return np.zeros((0, len(self.labels)), dtype=np.float32), []
         # Sort by length so each batch pads to a similar length; restore order at the end.
@@ -153,20 +199,22 @@ class StancePredictor:
             with self._tokenizer_lock:
                 batch, enc = tokenize_inputs(
                     self.tokenizer, [items[i] for i in idx], self.template, self.max_length,
-                    padding=True, return_tensors="pt",
+                    padding=True, return_tensors="np",
                 )
-            with torch.inference_mode():
-                logits = self.model(**batch).logits.float().numpy()
-            out[idx] = logits
+            out[idx] = self.backend(batch)
             for i, e in zip(idx, enc):
                 pairs[i] = e
         return out, pairs
 
+    def logits(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
+        """Raw, uncalibrated logits as an (n, 3) array, columns in ``self.labels`` order."""
+        return self._logits(self._as_list(inputs))[0]
+
     def predict_proba(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
-        """Probabilities as an (n, 3) array, columns in ``self.labels`` order."""
+        """Calibrated probabilities as an (n, 3) array, columns in ``self.labels`` order."""
         items = self._as_list(inputs)
         logits, _ = self._logits(items)
-        return _softmax(logits)
+        return softmax(logits / self.temperature)
 
     @overload
     def predict(self, inputs: InputLike) -> StancePrediction: ...
@@ -178,7 +226,7 @@ class StancePredictor:
         single = isinstance(inputs, (StanceInput, Mapping))
         items = self._as_list(inputs)
         logits, pairs = self._logits(items)
-        proba = _softmax(logits)
+        proba = softmax(logits / self.temperature)
         results = []
         for row, pair in zip(proba, pairs):
             best = int(row.argmax())
@@ -203,7 +251,27 @@ class StancePredictor:
         return [as_input(x) for x in inputs]
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+
+def _resolve_backend(path, meta: Mapping[str, Any], backend: str, precision: str, native_bf16: bool) -> str:
+    """Turn the user's (backend, precision) request into one backend key."""
+    from stanceml.backends import choose_backend
+
+    if backend not in ("auto", "torch", "onnx"):
+        raise ValueError(f"backend must be auto, torch or onnx, got {backend!r}")
+    if precision not in ("auto", "fp32", "bf16", "int8"):
+        raise ValueError(f"precision must be auto, fp32, bf16 or int8, got {precision!r}")
+    if backend == "auto" and precision == "auto":
+        return choose_backend(path, meta, native_bf16)
+    if backend == "auto":
+        backend = "onnx" if precision == "int8" else "torch"
+    if precision == "auto":
+        if backend == "torch":
+            ok = meta.get("backends", {}).get("torch-bf16", {}).get("ok")
+            precision = "bf16" if native_bf16 and ok else "fp32"
+        else:
+            from stanceml.backends import available_backends
+
+            precision = "int8" if "onnx-int8" in available_backends(path) else "fp32"
+    if (backend, precision) in (("torch", "int8"), ("onnx", "bf16")):
+        raise ValueError(f"{backend} does not run {precision}")
+    return f"{backend}-{precision}"

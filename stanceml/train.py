@@ -33,7 +33,11 @@ def tokenize_split(dataset, tokenizer, max_length: int, template: dict[str, str]
     """
 
     def encode(batch: dict[str, list]) -> dict[str, list]:
-        items = [StanceInput(s, a, t) for s, a, t in zip(batch["sentence"], batch["actor"], batch["target"])]
+        spans = zip(batch["span_start"], batch["span_end"]) if "span_start" in batch else [(-1, -1)] * len(batch["sentence"])
+        items = [
+            StanceInput(s, a, t, span=(ss, se) if ss >= 0 else None)
+            for s, a, t, (ss, se) in zip(batch["sentence"], batch["actor"], batch["target"], spans)
+        ]
         enc, _ = tokenize_inputs(tokenizer, items, template, max_length)
         enc["labels"] = batch["label"]
         return dict(enc)

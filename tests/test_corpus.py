@@ -122,7 +122,7 @@ def test_build_script_exits_nonzero_with_file_and_line(corpus_dir, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_dataset.py"), f"paths.root_dir={tmp_path}",
-         f"data.output_dir={out}", "data.agreement_path=null"],
+         f"data.output_dir={out}", "data.agreement_path=null", "data.split.test_topics=[]"],
         capture_output=True, text=True, timeout=300, env={**os.environ},
     )
     assert proc.returncode != 0

@@ -46,7 +46,7 @@ def test_batch_equals_one_at_a_time(predictor):
     single = np.vstack([predictor.predict_proba([x]) for x in INPUTS])
     np.testing.assert_allclose(batched, single, atol=1e-5)
     small = StancePredictor(predictor.model, predictor.tokenizer, predictor.labels, predictor.template,
-                            predictor.max_length, batch_size=2)
+                            predictor.max_length, batch_size=2, meta=predictor.meta)
     np.testing.assert_allclose(small.predict_proba(INPUTS), batched, atol=1e-5)
 
 

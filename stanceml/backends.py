@@ -1,0 +1,98 @@
+"""Inference backends: the same logits from torch (fp32 or bf16) or ONNX Runtime (fp32 or int8).
+
+A backend takes the tokenizer's numpy batch and returns float32 logits; the predictor does
+the rest (batching, softmax, labels), so every backend is scored by the same code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+ONNX_DIR = "onnx"
+ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class TorchBackend:
+    """The transformers model in eval mode, fp32 or with bf16 weights."""
+
+    name = "torch"
+
+    def __init__(self, model, precision: str = "fp32"):
+        import torch
+
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"torch backend precision must be fp32 or bf16, got {precision!r}")
+        self.precision = precision
+        self.model = model.eval()
+        if precision == "bf16":
+            self.model = self.model.to(torch.bfloat16)
+
+    def __call__(self, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(**{k: torch.from_numpy(np.asarray(v)) for k, v in batch.items() if k in INPUT_NAMES})
+        return out.logits.float().numpy()
+
+
+class OnnxBackend:
+    """An ONNX Runtime session over ``onnx/model.onnx`` or its int8 quantization."""
+
+    name = "onnx"
+
+    def __init__(self, path: str | Path, precision: str = "int8", num_threads: int | None = None):
+        import onnxruntime as ort
+
+        if precision not in ONNX_FILES:
+            raise ValueError(f"onnx backend precision must be one of {sorted(ONNX_FILES)}, got {precision!r}")
+        file = Path(path) / ONNX_DIR / ONNX_FILES[precision]
+        if not file.exists():
+            raise FileNotFoundError(f"{file} is missing: export with onnx=true to add ONNX files")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = num_threads or default_threads()
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.precision = precision
+        self.session = ort.InferenceSession(str(file), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._inputs = [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+        feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self._inputs}
+        return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+
+
+def default_threads() -> int:
+    """Physical cores where known (hyper-threads slow dense maths), else logical CPUs."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def available_backends(path: str | Path) -> list[str]:
+    """Backend keys (``torch-fp32``, ``torch-bf16``, ``onnx-fp32``, ``onnx-int8``) the folder supports."""
+    found = ["torch-fp32", "torch-bf16"]
+    for precision, file in ONNX_FILES.items():
+        if (Path(path) / ONNX_DIR / file).exists():
+            found.append(f"onnx-{precision}")
+    return found
+
+
+def choose_backend(path: str | Path, meta: Mapping[str, Any], native_bf16: bool) -> str:
+    """The fastest backend that this export has, this machine runs natively, and that kept
+    accuracy when checked at export time (``meta["backends"][key]["ok"]``).
+
+    Order: torch bf16 (only with native bf16 units) > ONNX int8 > ONNX fp32 > torch fp32.
+    """
+    checked = meta.get("backends", {})
+    have = set(available_backends(path))
+    order = (["torch-bf16"] if native_bf16 else []) + ["onnx-int8", "onnx-fp32"]
+    for key in order:
+        if key in have and checked.get(key, {}).get("ok"):
+            return key
+    return "torch-fp32"

@@ -1,0 +1,107 @@
+"""Add ONNX files to an export folder and check every backend against torch fp32.
+
+``torch.onnx.export`` (the dynamo exporter, which needs ``onnxscript``) writes the fp32
+graph; ONNX Runtime's own ``quantize_dynamic`` writes the int8 one. Each backend is then
+scored on the validation split against torch fp32; only those that keep accuracy are marked
+``ok`` and may be picked by ``backend="auto"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from stanceml.backends import INPUT_NAMES, ONNX_DIR, ONNX_FILES, OnnxBackend, TorchBackend
+from stanceml.inputs import StanceInput
+
+#: A backend is "ok" for auto-selection when it agrees with torch fp32 on at least this
+#: share of validation predictions and its macro-F1 is within this distance.
+MIN_AGREEMENT = 0.99
+MAX_F1_DELTA = 0.005
+
+
+def export_onnx(model, tokenizer, folder: str | Path, opset: int = 18) -> dict[str, Path]:
+    """Write ``onnx/model.onnx`` (fp32) and ``onnx/model.int8.onnx`` (dynamic int8) into ``folder``."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out = Path(folder) / ONNX_DIR
+    out.mkdir(parents=True, exist_ok=True)
+
+    class LogitsOnly(torch.nn.Module):
+        """ONNX wants tensors out, not a ModelOutput."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+
+    sample = tokenizer(["An example sentence for tracing.", "Short."], ["actor ; target", "a ; b"],
+                       padding=True, return_tensors="pt")
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    fp32 = out / ONNX_FILES["fp32"]
+    model = model.float().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        torch.onnx.export(
+            LogitsOnly(model),
+            tuple(sample[n] for n in INPUT_NAMES),
+            str(fp32),
+            input_names=list(INPUT_NAMES),
+            output_names=["logits"],
+            dynamic_shapes={n: {0: batch, 1: seq} for n in INPUT_NAMES},
+            dynamo=True,
+            opset_version=opset,
+            external_data=False,
+        )
+        int8 = out / ONNX_FILES["int8"]
+        logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    return {"fp32": fp32, "int8": int8}
+
+
+def check_backends(
+    folder: str | Path, model, tokenizer, template: dict, max_length: int, items: Sequence[StanceInput],
+    gold: Sequence[int], temperature: float = 1.0,
+) -> dict[str, dict[str, Any]]:
+    """Score each backend on ``items`` against torch fp32: agreement and macro-F1 change."""
+    from stanceml.metrics import macro_f1
+    from stanceml.labels import LABELS
+    from stanceml.predict import StancePredictor
+
+    runners = {"torch-fp32": TorchBackend(model, "fp32")}
+    for precision in ONNX_FILES:
+        if (Path(folder) / ONNX_DIR / ONNX_FILES[precision]).exists():
+            runners[f"onnx-{precision}"] = OnnxBackend(folder, precision)
+    preds = {}
+    for key, runner in runners.items():
+        p = StancePredictor(None, tokenizer, LABELS, template, max_length, backend=runner)
+        preds[key] = p.logits(items).argmax(1)
+    # bf16 last: TorchBackend converts the model in place, so fp32 and ONNX go first.
+    import copy
+
+    bf16 = StancePredictor(None, tokenizer, LABELS, template, max_length,
+                           backend=TorchBackend(copy.deepcopy(model), "bf16"))
+    preds["torch-bf16"] = bf16.logits(items).argmax(1)
+    gold_labels = [LABELS[i] for i in gold]
+    ref = preds["torch-fp32"]
+    ref_f1 = macro_f1(gold_labels, [LABELS[i] for i in ref])
+    report = {}
+    for key, pred in preds.items():
+        f1 = macro_f1(gold_labels, [LABELS[i] for i in pred])
+        agreement = float(np.mean(pred == ref)) if len(ref) else 1.0
+        report[key] = {
+            "n": len(ref),
+            "agreement_with_fp32": round(agreement, 4),
+            "macro_f1": round(f1, 4),
+            "macro_f1_delta": round(f1 - ref_f1, 4),
+            "ok": bool(agreement >= MIN_AGREEMENT and abs(f1 - ref_f1) <= MAX_F1_DELTA),
+        }
+    return report
