@@ -38,10 +38,15 @@ class DataConfig:
     """Where the corpus is and where the processed dataset goes."""
 
     name: str = "gold"
+    #: "corpus" (data/articles + data/annotations) or "newsmtsc" (read from source_dir).
+    format: str = "corpus"
+    source_dir: Optional[str] = None
     articles_dir: str = "data/articles"
     annotations_dir: str = "data/annotations"
     output_dir: str = "data/processed/gold"
     card_path: Optional[str] = "data/README.md"
+    #: Worker processes for tokenizing large datasets (datasets' ``num_proc``); 1 = in process.
+    num_proc: int = 1
     agreement_path: Optional[str] = None
     split: SplitConfig = field(default_factory=SplitConfig)
 
@@ -71,18 +76,21 @@ class TrainerConfig:
     """Fine-tuning settings passed to the transformers Trainer."""
 
     seed: int = 42
-    epochs: float = 6.0
+    epochs: float = 8.0
     max_steps: int = -1
     batch_size: int = 16
     eval_batch_size: int = 64
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     #: "auto" picks bf16 autocast where the CPU has native bf16 units, else fp32.
     precision: str = "auto"
     group_by_length: bool = True
     early_stopping_patience: int = 2
+    #: Evaluate and checkpoint every this many steps; 0 = once per epoch (or at max_steps).
+    eval_steps: int = 0
     logging_steps: int = 50
+    #: Continue from the last complete checkpoint in ``run_dir/checkpoints``.
     resume: bool = False
     num_threads: int = 0
 

@@ -99,12 +99,22 @@ def find_mention(sentence: str, actor: str) -> int:
     return start if start >= 0 else sentence.lower().find(actor.lower())
 
 
-def format_pair(item: StanceInput, template: Mapping[str, str] | None = None) -> Encoded:
+#: Characters per token we allow before cropping: generous, so that a sentence that fits in
+#: ``max_length`` tokens is never cropped.
+CHARS_PER_TOKEN = 6
+
+
+def format_pair(item: StanceInput, template: Mapping[str, str] | None = None, max_chars: int | None = None) -> Encoded:
     """Build the (text, text_pair) the model reads for ``item``.
 
     The span ``item.span`` if given, else the first occurrence of the actor in the sentence,
-    is wrapped in the markers; the actor is matched exactly first and case-insensitively second. An actor absent from the sentence is still
-    encoded (unmarked) and flagged with ``actor_found=False``.
+    is wrapped in the markers; the actor is matched as a whole word first, then exactly, then
+    case-insensitively. An actor absent from the sentence is still encoded (unmarked) and
+    flagged with ``actor_found=False``.
+
+    A sentence longer than ``max_chars`` is cropped to a window of that many characters with
+    the mention in its first third, so truncation never cuts the actor away; the result
+    carries a note saying so.
     """
     t = {**DEFAULT_TEMPLATE, **(template or {})}
     actor, target = clean_text(item.actor), clean_text(item.target)
@@ -117,12 +127,19 @@ def format_pair(item: StanceInput, template: Mapping[str, str] | None = None) ->
         start = find_mention(sentence, actor)
         end = start + len(actor)
     found = start >= 0
+    notes: tuple[str, ...] = ()
+    if max_chars and len(sentence) > max_chars:
+        lo = max(0, min(start if found else 0, len(sentence)) - max_chars // 3)
+        hi = min(len(sentence), lo + max_chars)
+        notes = (f"sentence of {len(sentence)} characters cropped to characters {lo}-{hi} around the actor",)
+        sentence, start, end = sentence[lo:hi], start - lo, end - lo
     if found:
         sentence = f"{sentence[:start]}{t['mark_open']} {sentence[start:end]} {t['mark_close']}{sentence[end:]}"
     return Encoded(
         text=sentence,
         text_pair=t["text_pair"].format(actor=actor, target=target),
         actor_found=found,
+        notes=notes,
     )
 
 
@@ -131,7 +148,7 @@ def tokenize_inputs(tokenizer, items: list[StanceInput], template: Mapping[str, 
 
     Returns the tokenizer's ``BatchEncoding`` and the :class:`Encoded` pairs (for flags).
     """
-    pairs = [format_pair(item, template) for item in items]
+    pairs = [format_pair(item, template, max_chars=max_length * CHARS_PER_TOKEN) for item in items]
     batch = tokenizer(
         [p.text for p in pairs],
         [p.text_pair for p in pairs],

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, Union, overload
 
 import numpy as np
 
-from stanceml.inputs import DEFAULT_TEMPLATE, StanceInput, as_input, tokenize_inputs
+from stanceml.inputs import CHARS_PER_TOKEN, DEFAULT_TEMPLATE, StanceInput, as_input, tokenize_inputs
 from stanceml.io import read_json
 from stanceml.labels import LABELS
 from stanceml.stats import softmax
@@ -204,6 +205,10 @@ class StancePredictor:
             out[idx] = self.backend(batch)
             for i, e in zip(idx, enc):
                 pairs[i] = e
+        cropped = sum(bool(p.notes) for p in pairs)
+        if cropped:
+            warnings.warn(f"{cropped} sentence(s) longer than {self.max_length * CHARS_PER_TOKEN} characters were "
+                          "cropped around the actor's mention (see StancePrediction.notes)", stacklevel=3)
         return out, pairs
 
     def logits(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
@@ -230,7 +235,7 @@ class StancePredictor:
         results = []
         for row, pair in zip(proba, pairs):
             best = int(row.argmax())
-            notes = () if pair.actor_found else ("actor not found in the sentence",)
+            notes = pair.notes + (() if pair.actor_found else ("actor not found in the sentence",))
             results.append(
                 StancePrediction(
                     stance=self.labels[best],
@@ -241,6 +246,12 @@ class StancePredictor:
                 )
             )
         return results[0] if single else results
+
+    def analyze(self, text: str, targets: Sequence[str], actors=None, **kwargs):
+        """Who stands where on each target in an article: see :func:`stanceml.analyze.analyze_text`."""
+        from stanceml.analyze import analyze_text
+
+        return analyze_text(self, text, targets, actors=actors, **kwargs)
 
     @staticmethod
     def _as_list(inputs) -> list[StanceInput]:

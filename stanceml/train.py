@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ class TrainResult:
     metrics: dict[str, Any]
 
 
-def tokenize_split(dataset, tokenizer, max_length: int, template: dict[str, str] | None = None):
+def tokenize_split(dataset, tokenizer, max_length: int, template: dict[str, str] | None = None, num_proc: int = 1):
     """Add ``input_ids``/``attention_mask``/``token_type_ids`` and ``labels`` to a split.
 
     Padding is left to the collator, so each batch is padded only to its longest row.
@@ -43,7 +44,7 @@ def tokenize_split(dataset, tokenizer, max_length: int, template: dict[str, str]
         return dict(enc)
 
     keep = {"input_ids", "attention_mask", "token_type_ids", "labels"}
-    encoded = dataset.map(encode, batched=True, desc="tokenizing")
+    encoded = dataset.map(encode, batched=True, num_proc=num_proc if num_proc > 1 else None)
     return encoded.remove_columns([c for c in encoded.column_names if c not in keep])
 
 
@@ -59,7 +60,8 @@ def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str):
     from transformers import TrainingArguments
 
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    by_steps = cfg.max_steps > 0
+    by_steps = cfg.max_steps > 0 or cfg.eval_steps > 0
+    every = cfg.eval_steps or cfg.max_steps
     return TrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=cfg.epochs,
@@ -71,8 +73,8 @@ def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str):
         warmup_steps=cfg.warmup_ratio,  # a float below 1 is a fraction of all steps
         eval_strategy="steps" if by_steps else "epoch",
         save_strategy="steps" if by_steps else "epoch",
-        eval_steps=cfg.max_steps if by_steps else None,
-        save_steps=cfg.max_steps if by_steps else None,
+        eval_steps=every if by_steps else None,
+        save_steps=every if by_steps else None,
         load_best_model_at_end=True,
         metric_for_best_model="macro_f1",
         greater_is_better=True,
@@ -93,6 +95,13 @@ def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str):
     )
 
 
+def last_complete_checkpoint(folder: Path) -> Path | None:
+    """The newest ``checkpoint-N`` with its trainer state written (the Trainer writes that
+    last), so a checkpoint half-written when the process was killed is skipped."""
+    done = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").exists() and p.name[11:].isdigit()]
+    return max(done, key=lambda p: int(p.name[11:]), default=None)
+
+
 def train(cfg: TrainConfig) -> TrainResult:
     """Fine-tune on the processed dataset in ``cfg.data.output_dir``; save to ``cfg.run_dir``.
 
@@ -109,14 +118,22 @@ def train(cfg: TrainConfig) -> TrainResult:
         torch.set_num_threads(cfg.trainer.num_threads)
     set_seed(cfg.trainer.seed)
     run_dir = Path(cfg.run_dir)
+    if cfg.data.format != "corpus" and not (Path(cfg.data.output_dir) / "dataset").exists():
+        from stanceml.dataset import build_dataset
+
+        build_dataset(cfg.data)  # external sets are converted on first use
     splits = load_splits(cfg.data.output_dir)
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     model = build_model(cfg.model, vocab_size=len(tokenizer))
     precision = resolve_precision(cfg.trainer.precision)
     template = dict(DEFAULT_TEMPLATE)
-    encoded = {name: tokenize_split(splits[name], tokenizer, cfg.model.max_length, template) for name in splits}
+    encoded = {name: tokenize_split(splits[name], tokenizer, cfg.model.max_length, template, cfg.data.num_proc)
+               for name in splits}
 
     checkpoints = run_dir / "checkpoints"
+    if not cfg.trainer.resume and int(os.environ.get("RANK", "0")) == 0:
+        # A fresh run must not mix its checkpoints with an older run's.
+        shutil.rmtree(checkpoints, ignore_errors=True)
     args = training_arguments(cfg.trainer, checkpoints, precision)
     trainer = Trainer(
         model=model,
@@ -128,19 +145,20 @@ def train(cfg: TrainConfig) -> TrainResult:
         compute_metrics=_compute_metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience)],
     )
-    resume = cfg.trainer.resume and checkpoints.exists() and any(checkpoints.glob("checkpoint-*"))
+    resume_from = last_complete_checkpoint(checkpoints) if cfg.trainer.resume else None
     started = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=True if resume else None)
+    output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.perf_counter() - started
 
     metrics: dict[str, Any] = {
+        "resumed_from": resume_from.name if resume_from else None,
         "train_seconds": round(seconds, 1),
         "train_examples_per_second": round(output.metrics.get("train_samples_per_second", 0.0), 1),
         "train_loss": round(output.training_loss, 4),
         "precision": precision,
         "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
     }
-    for name in ("validation", "test"):
+    for name in [n for n in encoded if n != "train"]:
         if len(encoded[name]):
             pred = trainer.predict(encoded[name])
             metrics[name] = classification_metrics(

@@ -63,7 +63,7 @@ def test_export_loads_with_plain_transformers_pipeline(tiny_run):
 
     export = tiny_run["export_dir"]
     clf = pipeline("text-classification", model=str(export), top_k=None)
-    predictor = StancePredictor.from_pretrained(export)
+    predictor = StancePredictor.from_pretrained(export, backend="torch", precision="fp32")
     item = StanceInput("While Poland backed the tariff on Monday, Hungary blocked the tariff again.", "Hungary", "the tariff")
     pair = format_pair(item, predictor.template)
     scores = {d["label"]: d["score"] for d in clf({"text": pair.text, "text_pair": pair.text_pair})}
