@@ -181,6 +181,12 @@ def build_dataset(cfg: DataConfig) -> dict[str, Any]:
     """
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
+    if cfg.format == "newsmtsc":
+        from stanceml.external import build_newsmtsc
+
+        return build_newsmtsc(cfg.source_dir or "", cfg.output_dir)
+    if cfg.format != "corpus":
+        raise ValueError(f"data.format must be corpus or newsmtsc, got {cfg.format!r}")
     corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir)
     splits = split_articles(corpus, cfg.split)
     agreement = None

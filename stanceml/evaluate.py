@@ -43,7 +43,8 @@ class EvalDataError(ValueError):
 
 
 def load_rows(path: str | Path) -> tuple[Rows, Rows]:
-    """Load (train rows, test rows) from a processed dataset, a corpus folder or a JSONL file.
+    """Load (train rows, test rows) from a processed dataset, a corpus folder, a JSONL file of
+    triples, a NewsMTSC JSONL file or the IBM Claim Stance CSV (its test split).
 
     Only a processed dataset has its own training split; for the other two every row is a
     test row and the training rows are empty.
@@ -61,6 +62,12 @@ def load_rows(path: str | Path) -> tuple[Rows, Rows]:
         corpus = read_corpus(path / "articles", path / "annotations")
         return [], [triple_record(t) for t in corpus.triples]
     if path.is_file():
+        from stanceml.external import is_newsmtsc_file, read_claim_stance, read_newsmtsc
+
+        if path.suffix == ".csv":
+            return [], read_claim_stance(path)
+        if is_newsmtsc_file(path):
+            return [], read_newsmtsc(path)
         return [], read_jsonl_triples(path)
     raise FileNotFoundError(f"{path}: not a processed dataset, a corpus folder or a JSONL file")
 

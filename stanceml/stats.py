@@ -19,14 +19,20 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int = N_LABELS) -> np.n
 
 
 def scores_from_confusion(cm: np.ndarray) -> dict[str, float | list[float]]:
-    """Accuracy, macro-F1 and per-class F1 from a confusion matrix (0 where undefined)."""
+    """Accuracy, macro-F1 and per-class F1 from a confusion matrix (0 where undefined).
+
+    Macro-F1 averages over the classes present in the gold labels, as
+    :func:`stanceml.metrics.classification_metrics` does.
+    """
     tp = np.diag(cm).astype(float)
     pred = cm.sum(0).astype(float)
     gold = cm.sum(1).astype(float)
     denom = pred + gold
     f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
     total = cm.sum()
-    return {"accuracy": float(tp.sum() / total) if total else 0.0, "macro_f1": float(f1.mean()), "f1": f1.tolist()}
+    present = gold > 0
+    macro = float(f1[present].mean()) if present.any() else 0.0
+    return {"accuracy": float(tp.sum() / total) if total else 0.0, "macro_f1": macro, "f1": f1.tolist()}
 
 
 def article_resamples(groups: Sequence[str], n_boot: int, seed: int) -> list[np.ndarray]:
