@@ -2,6 +2,11 @@
 
     stanceml predict --model models/stance-minilm --sentence "..." --actor "..." --target "..."
     stanceml predict --model models/stance-minilm --input triples.jsonl [--output out.jsonl]
+    stanceml analyze article.md --model models/stance-minilm --target "..." [--target ...] [--format table|json]
+    stanceml serve --model models/stance-minilm [--host 127.0.0.1] [--port 8000]
+
+Heavy modules (torch, transformers, FastAPI) are imported inside the commands, so
+``stanceml --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -62,6 +67,139 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_predictor(model: str, batch_size: int):
+    from stanceml.predict import ModelLoadError, StancePredictor
+
+    try:
+        return StancePredictor.from_pretrained(model, batch_size=batch_size)
+    except ModelLoadError as err:
+        raise SystemExit(f"error: {err}")
+
+
+def parse_actor_flag(value: str) -> tuple[str, list[str]]:
+    """``"Name"`` or ``"Name=alias|alias"`` (from ``--actor``) to ``(name, aliases)``."""
+    name, _, aliases = value.partition("=")
+    name = name.strip()
+    if not name:
+        raise SystemExit(f"error: --actor {value!r}: the name is empty (use NAME or NAME=alias|alias)")
+    return name, [a.strip() for a in aliases.split("|") if a.strip()]
+
+
+def _gazetteer_from_args(args: argparse.Namespace):
+    """The gazetteer for ``analyze``: packaged (or --gazetteer), plus or replaced by the user's."""
+    from stanceml.actors import DEFAULT_DIR, Gazetteer, GazetteerError
+
+    own: dict[str, list[str]] = {}
+    for value in args.actor or []:
+        name, aliases = parse_actor_flag(value)
+        own.setdefault(name, []).extend(aliases)
+    files = args.actors or []
+    if args.replace_actors and not (own or files):
+        raise SystemExit("error: --replace-actors needs --actor or --actors to replace the gazetteer with")
+    try:
+        base_dir = None if args.replace_actors else (args.gazetteer or DEFAULT_DIR)
+        gaz = Gazetteer.load(base_dir, files)
+        return gaz.extend(own) if own else gaz
+    except GazetteerError as err:
+        raise SystemExit(f"error: {err}")
+
+
+def _snippet(evidence, width: int = 100) -> str:
+    """The evidence sentence around the actor's mention, the mention in [brackets]."""
+    s = evidence.sentence
+    a, b = evidence.mention_start - evidence.start, evidence.mention_end - evidence.start
+    if 0 <= a < b <= len(s):
+        s = f"{s[:a]}[{s[a:b]}]{s[b:]}"
+    else:
+        a = 0
+    s = s.replace("\n", " ")  # one for one, so the mention's position still holds
+    if len(s) <= width:
+        return s
+    left = max(0, min(a - width // 3, len(s) - width))
+    return ("…" if left else "") + s[left : left + width] + ("…" if left + width < len(s) else "")
+
+
+def format_table(articles_results) -> str:
+    """A plain-text table per article and target: actor, stance, score, sentences, best evidence."""
+    out = []
+    for article, results in articles_results:
+        title = f" ({article.title})" if article.title else ""
+        out.append(f"== {article.article_id}{title}")
+        if not results:
+            out.append("   no actor found in a sentence about the targets\n")
+            continue
+        targets = list(dict.fromkeys(r.target for r in results))
+        for target in targets:
+            rows = [r for r in results if r.target == target]
+            out.append(f"-- target: {target}")
+            width = max(len("actor"), *(len(r.actor) for r in rows))
+            out.append(f"{'actor':<{width}}  {'stance':<7}  score  n  best evidence")
+            for r in rows:
+                best = r.best_evidence
+                out.append(f"{r.actor:<{width}}  {r.stance:<7}  {r.score:5.2f}  {len(r.evidence):<2} {_snippet(best)}")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyse articles: who stands where on each target, as a table or JSON."""
+    from stanceml.analyze import analyze_text
+    from stanceml.articles import ArticleError, read_articles
+
+    articles = []
+    try:
+        for path in args.articles:
+            articles += read_articles(path)
+    except ArticleError as err:
+        raise SystemExit(f"error: {err}")
+    cli_targets = [t for t in (args.target or []) if t.strip()]
+    for article in articles:
+        if not (article.targets or cli_targets):
+            raise SystemExit(f"error: {article.source or article.article_id}: no target; give --target (repeatable)")
+    gazetteer = _gazetteer_from_args(args)
+    predictor = _load_predictor(args.model, args.batch_size)
+    done = []
+    for article in articles:
+        try:
+            results = analyze_text(
+                predictor, article.text, list(article.targets or cli_targets), gazetteer=gazetteer,
+                relevance=args.relevance, min_weight=args.min_weight, conflict_margin=args.conflict_margin,
+            )
+        except ValueError as err:
+            raise SystemExit(f"error: {article.source or article.article_id}: {err}")
+        done.append((article, results))
+    if args.format == "json":
+        rows = [{"article": a.article_id, **r.to_dict()} for a, results in done for r in results]
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = format_table(done)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(args.output, text)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the model over HTTP until interrupted (Ctrl-C)."""
+    try:
+        from stanceml.serve import create_app, is_loopback_host, serve
+    except ImportError as err:
+        raise SystemExit(f"error: the HTTP service needs FastAPI and uvicorn ({err}); "
+                         "install them with: pip install 'stanceml[serve]'")
+    if not is_loopback_host(args.host):
+        print(f"warning: serving on {args.host}, reachable from other machines; the service has no "
+              "authentication of its own, so keep it behind a proxy or firewall that does", file=sys.stderr)
+    predictor = _load_predictor(args.model, args.batch_size)
+    try:
+        app = create_app(predictor, max_batch=args.max_batch, max_text_chars=args.max_text_chars,
+                         max_targets=args.max_targets)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}")
+    serve(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="stanceml", description="Actor-stance classification for news.")
@@ -75,6 +213,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="write JSONL here instead of stdout")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_predict)
+
+    a = sub.add_parser("analyze", help="who stands where on each target in articles (table or JSON)",
+                       description="Find the actors in each article, ask the model about every sentence that "
+                                   "concerns a target, and combine the answers per actor and target.")
+    a.add_argument("articles", nargs="+", metavar="ARTICLE",
+                   help=".md (front matter skipped), .txt, or .jsonl of {text, id?, title?, targets?}; '-' for stdin")
+    a.add_argument("--model", required=True, help="an export folder (models/<name>)")
+    a.add_argument("--target", action="append", help="a target to ask about (repeatable)")
+    a.add_argument("--format", choices=("table", "json"), default="table")
+    a.add_argument("--actor", action="append", metavar="NAME[=ALIAS|ALIAS]",
+                   help="an actor of your own, with optional aliases (repeatable)")
+    a.add_argument("--actors", action="append", metavar="FILE.yaml",
+                   help="a gazetteer file of your own, in the configs/actors format (repeatable)")
+    a.add_argument("--replace-actors", action="store_true",
+                   help="use only --actor/--actors instead of adding them to the packaged gazetteer")
+    a.add_argument("--gazetteer", metavar="DIR", help="a folder of gazetteer YAML files instead of configs/actors")
+    a.add_argument("--relevance", choices=("overlap", "all"), default="overlap",
+                   help="overlap: sentences sharing a content word with the target (default); all: every sentence")
+    a.add_argument("--min-weight", type=float, default=0.5,
+                   help="summed confidence of support+oppose sentences needed for a non-neutral stance")
+    a.add_argument("--conflict-margin", type=float, default=1 / 3,
+                   help="share of the polar weight by which one side must lead, else neutral")
+    a.add_argument("--output", help="write here instead of stdout")
+    a.add_argument("--batch-size", type=int, default=32)
+    a.set_defaults(func=cmd_analyze)
+
+    v = sub.add_parser("serve", help="serve the model over HTTP (FastAPI + uvicorn)")
+    v.add_argument("--model", required=True, help="an export folder (models/<name>)")
+    v.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--max-batch", type=int, default=64, help="most triples per /predict request")
+    v.add_argument("--max-text-chars", type=int, default=20_000, help="longest article or sentence, in characters")
+    v.add_argument("--max-targets", type=int, default=16, help="most targets per /analyze request")
+    v.add_argument("--batch-size", type=int, default=32)
+    v.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    v.set_defaults(func=cmd_serve)
     return parser
 
 
