@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-all build train export evaluate predict bench clean
+.PHONY: install run test test-all build train export evaluate predict analyze bench newsmtsc clean
 
 # torch first and pinned: the CPU build of 2.13.0 lies on this disk, and letting pip resolve
 # torch on its own would pull a CUDA build of several GB.
@@ -39,6 +39,18 @@ evaluate: install
 predict: install
 	$(VENV)/bin/stanceml predict --model $(MODEL) --input data/samples/triples.jsonl
 
+analyze: install
+	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(MODEL) --target "Ukraine's invitation to NATO"
+
+bench: install
+	$(PY) scripts/bench.py
+
+newsmtsc: install
+	$(PY) scripts/train.py experiment=newsmtsc
+	$(PY) scripts/export.py run_name=newsmtsc-minilm data=newsmtsc onnx=false
+	$(PY) scripts/evaluate.py run_name=newsmtsc-minilm data=newsmtsc eval_data=../shared/external/newsmtsc/hf-rw/test.jsonl report_dir=reports/newsmtsc-minilm/rw
+	$(PY) scripts/evaluate.py run_name=newsmtsc-minilm data=newsmtsc eval_data=../shared/external/newsmtsc/hf-mt/test.jsonl report_dir=reports/newsmtsc-minilm/mt
+
 run: install
 	$(PY) scripts/build_dataset.py
 	$(PY) scripts/train.py
@@ -46,6 +58,8 @@ run: install
 	$(PY) scripts/evaluate.py
 	@echo "== predictions of the exported model on data/samples/triples.jsonl =="
 	$(VENV)/bin/stanceml predict --model $(MODEL) --input data/samples/triples.jsonl
+	@echo "== who stands where in data/samples/article.md =="
+	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(MODEL) --target "Ukraine's invitation to NATO"
 
 test: install
 	$(PY) -m pytest -q -m "not slow"
