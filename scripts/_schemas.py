@@ -15,6 +15,8 @@ CONFIG_DIR = str(ROOT / "configs")
 # Paths in configs/paths/default.yaml hang off this, so runs write to the project however
 # they are started; set STANCEML_ROOT yourself to write elsewhere (tests do).
 os.environ.setdefault("STANCEML_ROOT", str(ROOT))
+# Progress bars of datasets' map/save flood the logs of short runs; training logs its own progress.
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 sys.path.insert(0, str(ROOT))
 
 from hydra.core.config_store import ConfigStore  # noqa: E402
@@ -26,6 +28,11 @@ cs.store(name="build_schema", node=BuildConfig)
 cs.store(name="train_schema", node=TrainConfig)
 cs.store(name="export_schema", node=ExportConfig)
 cs.store(name="evaluate_schema", node=EvaluateConfig)
+# The Label Studio round trip (scripts/candidates.py, scripts/import_labelstudio.py).
+from stanceml.config import CandidatesConfig, ImportLabelStudioConfig  # noqa: E402
+
+cs.store(name="candidates_schema", node=CandidatesConfig)
+cs.store(name="import_labelstudio_schema", node=ImportLabelStudioConfig)
 
 
 def to_object(cfg):

@@ -153,3 +153,40 @@ class EvaluateConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+
+# Imported here, not at the top, to keep this addition in one block (other work edits above).
+from typing import Any  # noqa: E402
+
+
+@dataclass
+class CandidatesConfig:
+    """``scripts/candidates.py``: Label Studio tasks for unlabelled articles, pre-labelled by
+    the rule baseline, and the labeling interface beside them."""
+
+    #: A folder of ``.md`` articles (corpus format) or a list of folders and ``.md`` files.
+    #: Typed Any so that both ``articles=data/incoming`` and ``articles=[a.md,b.md]`` work;
+    #: stanceml.labelstudio checks the value.
+    articles: Any = "data/incoming"
+    targets: list[str] = field(default_factory=list)
+    #: "overlap" (sentences sharing a content word with the target) or "all".
+    relevance: str = "overlap"
+    #: Extra gazetteer YAML files added to the packaged actors (configs/actors/).
+    actor_files: list[str] = field(default_factory=list)
+    #: The tasks JSON; ``labeling_config.xml`` is written next to it.
+    output: str = "outputs/labelstudio/tasks.json"
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+
+@dataclass
+class ImportLabelStudioConfig:
+    """``scripts/import_labelstudio.py``: a Label Studio JSON export into the annotation files."""
+
+    #: The export (Label Studio: Export -> JSON); required.
+    export: Optional[str] = None
+    articles_dir: str = "data/articles"
+    annotations_dir: str = "data/annotations"
+    #: Validate and report, write nothing.
+    dry_run: bool = False
+    paths: PathsConfig = field(default_factory=PathsConfig)

@@ -167,7 +167,12 @@ def render_card(card: dict[str, Any]) -> str:
         lines += ["", "## Inter-annotator agreement", "",
                   f"{a['n']} triples labelled independently by a second annotator who saw only the guidelines, "
                   f"the sentence, the actor and the target. Cohen's kappa (scikit-learn): **{a['kappa']:.3f}**; "
-                  f"raw agreement {a['agreement']:.1%}. {a.get('note', '')}".rstrip()]
+                  f"raw agreement {a['agreement']:.1%}. {a.get('note', '')}".rstrip(),
+                  "",
+                  "Both passes were made by members of this team (language-model agents) from the written "
+                  "guidelines; agreement between such annotators is likely higher than between independent "
+                  "human annotators, so read the kappa as a check of the guidelines' clarity, not of human "
+                  "consensus. The double-annotated triples and both labels are in `data/agreement/`."]
     return "\n".join(lines) + "\n"
 
 

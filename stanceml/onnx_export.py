@@ -49,7 +49,9 @@ def export_onnx(model, tokenizer, folder: str | Path, opset: int = 18) -> dict[s
     model = model.float().eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        # The exporter's passes log every step at INFO, which Hydra's root logger would print.
+        for name in ("torch.onnx", "onnx_ir", "onnxscript"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         torch.onnx.export(
             LogitsOnly(model),
             tuple(sample[n] for n in INPUT_NAMES),

@@ -1,0 +1,34 @@
+"""Label Studio tasks for unlabelled articles, pre-labelled by the rule baseline.
+
+    python scripts/candidates.py articles=data/incoming targets='[the tariff,the merger]' [output=PATH]
+
+Writes the tasks JSON (import it in Label Studio) and labeling_config.xml beside it (paste
+it under Settings -> Labeling Interface -> Code).
+"""
+
+from __future__ import annotations
+
+import _schemas
+import hydra
+
+from stanceml.config import CandidatesConfig
+
+
+@hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="candidates")
+def main(cfg) -> int:
+    from stanceml.actors import GazetteerError
+    from stanceml.corpus import CorpusError
+    from stanceml.labelstudio import make_candidates
+
+    conf: CandidatesConfig = _schemas.to_object(cfg)
+    try:
+        out = make_candidates(conf)
+    except (CorpusError, GazetteerError, ValueError) as err:
+        _schemas.fail(err)
+    print(f"{out['tasks']} tasks from {out['articles']} article(s) -> {out['output']}")
+    print(f"pre-labels {out['pre_labels']}; labeling interface -> {out['labeling_config']}")
+    return out["tasks"]
+
+
+if __name__ == "__main__":
+    main()
