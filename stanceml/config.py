@@ -7,7 +7,7 @@ when the YAML is composed; the library itself only ever sees these objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass
@@ -153,10 +153,6 @@ class EvaluateConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
-
-
-# Imported here, not at the top, to keep this addition in one block (other work edits above).
-from typing import Any  # noqa: E402
 
 
 @dataclass
