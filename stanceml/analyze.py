@@ -202,14 +202,21 @@ def resolve_gazetteer(
     return base.extend(actors) if actors is not None else base
 
 
-def _clean_targets(targets: Iterable[str] | str) -> list[str]:
+def clean_targets(targets: Iterable[str] | str) -> list[str]:
+    """Targets as a list of stripped strings, without duplicates (by normalised form).
+
+    Raises:
+        ValueError: an empty or non-string target, or no target at all.
+    """
+    from stanceml.corpus import normalize_target
+
     if isinstance(targets, str):
         targets = [targets]
     out: list[str] = []
     for t in targets:
         if not isinstance(t, str) or not t.strip():
             raise ValueError(f"each target must be a non-empty string, got {t!r}")
-        if t.strip() not in out:
+        if normalize_target(t) not in {normalize_target(o) for o in out}:
             out.append(t.strip())
     if not out:
         raise ValueError("give at least one target")
@@ -249,7 +256,7 @@ def analyze_text(
     Raises:
         ValueError: no target, an empty target, an unknown ``relevance`` rule.
     """
-    targets = _clean_targets(targets)
+    targets = clean_targets(targets)
     if relevance not in RELEVANCE_RULES:
         raise ValueError(f"relevance must be one of {RELEVANCE_RULES}, got {relevance!r}")
     if not isinstance(text, str):

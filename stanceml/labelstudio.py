@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 from xml.sax.saxutils import quoteattr
 
-from stanceml.analyze import content_stems, is_about
+from stanceml.analyze import clean_targets, content_stems, is_about
 from stanceml.corpus import Article, CorpusError, Problem, normalize_target, parse_article, parse_triple
 from stanceml.inputs import StanceInput
 from stanceml.io import atomic_write_text, write_json
@@ -117,20 +117,6 @@ def load_articles(sources: ArticleLike | Iterable[ArticleLike]) -> list[Article]
 # ----------------------------------------------------------------------------- tasks
 
 
-def _clean_targets(targets: Iterable[str] | str) -> list[str]:
-    if isinstance(targets, str):
-        targets = [targets]
-    out: list[str] = []
-    for t in targets:
-        if not isinstance(t, str) or not t.strip():
-            raise ValueError(f"each target must be a non-empty string, got {t!r}")
-        if normalize_target(t) not in {normalize_target(o) for o in out}:
-            out.append(t.strip())
-    if not out:
-        raise ValueError("give at least one target, e.g. targets='[the tariff]'")
-    return out
-
-
 def _prediction(baseline: Any, items: list[StanceInput], model_version: str) -> list[dict[str, Any]]:
     """One Label Studio prediction per input: the baseline's label and its probability."""
     proba = baseline.predict_proba(items)
@@ -190,7 +176,7 @@ def candidate_tasks(
 
     if relevance not in RELEVANCE_RULES:
         raise ValueError(f"relevance must be one of {RELEVANCE_RULES}, got {relevance!r}")
-    targets = _clean_targets(targets)
+    targets = clean_targets(targets)
     gaz = gazetteer if gazetteer is not None else Gazetteer.default()
     target_stems = {t: content_stems(t) for t in targets}
 
