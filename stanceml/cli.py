@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Iterator, Sequence
 
 from stanceml.io import atomic_write_text

@@ -7,7 +7,6 @@ base model, versions, data hash, training config, metrics, weights SHA-256) and 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +74,10 @@ def export_model(
     import torch
     import transformers
 
-    calibration = fit_calibration(model, tokenizer, state)
+    from stanceml.dataset import load_splits
+
+    val_rows = load_splits(state["data_dir"])["validation"].to_list()
+    calibration = fit_calibration(model, tokenizer, state, val_rows)
     meta = {
         "name": state["run_name"],
         "labels": state["labels"],
@@ -89,31 +91,26 @@ def export_model(
         "versions": {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]},
         **(extra_meta or {}),
     }
-    from stanceml.dataset import load_splits
-
-    val_rows = load_splits(state["data_dir"])["validation"].to_list()
     return write_export(model, tokenizer, export_dir, meta, onnx=onnx, check_rows=val_rows or None)
 
 
-def fit_calibration(model, tokenizer, state: dict[str, Any]) -> dict[str, Any]:
-    """Fit temperature scaling on the validation split of the run's dataset.
+def fit_calibration(model, tokenizer, state: dict[str, Any], val_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fit temperature scaling on the validation rows of the run's dataset.
 
     Why: fine-tuned transformers are over-confident; one temperature fitted on held-out
     validation data makes the probabilities usable as confidence without changing any label.
     """
     import numpy as np
 
-    from stanceml.dataset import load_splits
     from stanceml.inputs import rows_to_inputs
     from stanceml.predict import StancePredictor
     from stanceml.stats import expected_calibration_error, fit_temperature, softmax
 
-    val = load_splits(state["data_dir"])["validation"]
-    if len(val) == 0:
+    if not val_rows:
         return {"temperature": 1.0, "fitted_on": None}
     predictor = StancePredictor(model, tokenizer, state["labels"], state["input_template"], state["max_length"])
-    logits = predictor.logits(rows_to_inputs(val))
-    y = np.asarray(val["label"])
+    logits = predictor.logits(rows_to_inputs(val_rows))
+    y = np.asarray([r["label"] for r in val_rows])
     t = fit_temperature(logits, y)
     return {
         "temperature": round(t, 4),

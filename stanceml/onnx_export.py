@@ -73,7 +73,7 @@ def export_onnx(model, tokenizer, folder: str | Path, opset: int = 18) -> dict[s
 
 def check_backends(
     folder: str | Path, model, tokenizer, template: dict, max_length: int, items: Sequence[StanceInput],
-    gold: Sequence[int], temperature: float = 1.0,
+    gold: Sequence[int],
 ) -> dict[str, dict[str, Any]]:
     """Score each backend on ``items`` against torch fp32: agreement and macro-F1 change."""
     from stanceml.metrics import macro_f1

@@ -141,7 +141,7 @@ class StancePredictor:
         from transformers import AutoTokenizer
 
         from stanceml import modeling
-        from stanceml.backends import OnnxBackend, TorchBackend, available_backends, choose_backend
+        from stanceml.backends import OnnxBackend, TorchBackend, available_backends
 
         meta = read_meta(path)
         key = _resolve_backend(path, meta, backend, precision, modeling.cpu_has_native_bf16())

@@ -4,7 +4,6 @@ real data in ../shared/external when it is present)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
