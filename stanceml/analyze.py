@@ -23,7 +23,10 @@
      aggregation alone weighs the evidence.
 
    When a sentence names the same actor twice, the more confident of the two predictions
-   speaks for that sentence, so each sentence counts once per actor and target.
+   speaks for that sentence, so each sentence counts once per actor and target. Actors named
+   inside a target ("Ukraine" and "NATO" in "Ukraine's invitation to NATO") are not asked
+   about it unless ``skip_target_actors=False``: their mentions are mostly part of the
+   target's own phrase ("an invitation for Ukraine"), not positions.
 4. **Aggregation** (:func:`aggregate`): a confidence-weighted vote. Each sentence adds its
    confidence (the probability of its predicted label) to that label's weight. The actor
    *supports* or *opposes* the target when the polar weight (support + oppose) reaches
@@ -235,6 +238,7 @@ def analyze_text(
     min_weight: float = DEFAULT_MIN_WEIGHT,
     conflict_margin: float = DEFAULT_CONFLICT_MARGIN,
     sentences: Sequence[Sentence] | None = None,
+    skip_target_actors: bool = True,
 ) -> list[ActorStance]:
     """Where each actor named in ``text`` stands on each of ``targets``, with evidence.
 
@@ -248,6 +252,7 @@ def analyze_text(
         relevance: ``"overlap"`` or ``"all"``: which sentences count for a target.
         min_weight, conflict_margin: see :func:`aggregate`.
         sentences: pre-split sentences (spans into ``text``); default: split ``text``.
+        skip_target_actors: do not ask about a target the actors whose names occur in it.
 
     Returns:
         One :class:`ActorStance` per (actor, target) with at least one evidence sentence,
@@ -269,12 +274,14 @@ def analyze_text(
     questions: list[tuple[int, str, Sentence, Any]] = []  # (target index, target, sentence, mention)
     notes: dict[str, tuple[str, ...]] = {}
     for ti, target in enumerate(targets):
-        chosen = pairs
+        inside = {m.canonical for m in gaz.find_mentions(target)} if skip_target_actors else set()
+        candidates = [(s, m) for s, m in pairs if m.canonical not in inside]
+        chosen = candidates
         if relevance == "overlap":
             stems = content_stems(target)
-            chosen = [(s, m) for s, m in pairs if is_about(s.text, stems, (m.start, m.end))]
-            if not chosen and pairs:
-                chosen = pairs
+            chosen = [(s, m) for s, m in candidates if is_about(s.text, stems, (m.start, m.end))]
+            if not chosen and candidates:
+                chosen = candidates
                 notes[target] = ("no sentence shares a content word with the target; every sentence with an actor was used",)
         questions += [(ti, target, s, m) for s, m in chosen]
     if not questions:

@@ -258,3 +258,13 @@ def test_cli_errors(tmp_path, files, extra, message):
         paths.append(str(tmp_path / name))
     with pytest.raises(SystemExit, match=message):
         main(["analyze", *paths, "--model", str(tmp_path / "no-model"), *extra])
+
+
+def test_actors_named_in_the_target_are_not_asked_about_it():
+    text = ("Poland pushed for an invitation for Ukraine to join NATO. "
+            "Germany said NATO should wait before inviting Ukraine.")
+    target = "Ukraine's invitation to NATO"
+    actors = {r.actor for r in analyze_text(FakePredictor(), text, [target])}
+    assert actors == {"Poland", "Germany"}
+    kept = {r.actor for r in analyze_text(FakePredictor(), text, [target], skip_target_actors=False)}
+    assert {"Ukraine", "NATO"} <= kept
