@@ -105,6 +105,7 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 
 def parse_article(path: Path, raw: str, problems: list[Problem]) -> Article | None:
     """Parse one article's front matter and body; append problems instead of raising."""
+    before = len(problems)
     lines = raw.splitlines()
     if not lines or lines[0].strip() != "---":
         problems.append(Problem(str(path), 1, "front matter", "must start with a '---' line"))
@@ -144,7 +145,7 @@ def parse_article(path: Path, raw: str, problems: list[Problem]) -> Article | No
     if not body:
         problems.append(Problem(str(path), end + 2, "body", "the article has no text"))
         ok = False
-    if not ok:
+    if not ok or len(problems) > before:
         return None
     return Article(meta["id"], meta["title"], meta["date"], meta["topic"], body)
 
@@ -189,8 +190,9 @@ def parse_triple(
     if sentence not in article.text:
         problems.append(Problem(path, line, "sentence", f"not found verbatim in article {article.article_id!r}"))
         return None
-    if actor not in sentence:
-        problems.append(Problem(path, line, "actor", f"{actor!r} does not occur in the sentence"))
+    if not re.search(rf"(?<!\w){re.escape(actor)}(?!\w)", sentence):
+        # Whole words only, as the model marks it: "Austria" inside "Austrian" is no mention.
+        problems.append(Problem(path, line, "actor", f"{actor!r} does not occur in the sentence as a whole mention"))
         return None
     return Triple(
         article_id=article.article_id,

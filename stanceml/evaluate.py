@@ -106,12 +106,22 @@ def read_jsonl_triples(path: str | Path) -> Rows:
         if rec["stance"] not in LABELS:
             problems.append(f"{path}:{number} [stance]: unknown stance {rec['stance']!r}; expected one of {list(LABELS)}")
             continue
+        tags = rec.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            problems.append(f"{path}:{number} [tags]: must be a list of strings")
+            continue
+        start, end = rec.get("span_start", -1), rec.get("span_end", -1)
+        if not (isinstance(start, int) and isinstance(end, int)) or (
+            start >= 0 and not 0 <= start < end <= len(rec["sentence"])
+        ):
+            problems.append(f"{path}:{number} [span_start, span_end]: must be whole numbers inside the sentence")
+            continue
         rows.append({
             "article_id": str(rec.get("article_id", f"line-{number}")),
             "topic": str(rec.get("topic", "")),
-            "tags": list(rec.get("tags", [])),
-            "span_start": int(rec.get("span_start", -1)),
-            "span_end": int(rec.get("span_end", -1)),
+            "tags": tags,
+            "span_start": start,
+            "span_end": end,
             **{k: rec[k] for k in ("sentence", "actor", "target", "stance")},
         })
     if problems:

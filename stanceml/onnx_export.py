@@ -64,10 +64,15 @@ def export_onnx(model, tokenizer, folder: str | Path, opset: int = 18) -> dict[s
             external_data=False,
         )
         int8 = out / ONNX_FILES["int8"]
-        logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint at WARNING
         # Per-channel scales keep far more predictions (97.5% vs 93% agreement with fp32 on
         # our validation split) at the same speed.
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        try:
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            root.setLevel(level)
     return {"fp32": fp32, "int8": int8}
 
 

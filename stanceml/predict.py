@@ -65,8 +65,9 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     meta = read_json(meta_path)
     config = read_json(path / "config.json")
     labels = meta.get("labels")
-    if not isinstance(labels, list) or sorted(labels) != sorted(LABELS):
-        raise ModelLoadError(f"{meta_path}: labels {labels!r} are not the stance labels {list(LABELS)}")
+    if labels != list(LABELS):
+        # The order is fixed once (stanceml.labels); every column of every output relies on it.
+        raise ModelLoadError(f"{meta_path}: labels {labels!r} are not the stance labels in order {list(LABELS)}")
     id2label = {int(k): v for k, v in config.get("id2label", {}).items()}
     if [id2label.get(i) for i in range(len(labels))] != labels:
         raise ModelLoadError(
@@ -99,6 +100,8 @@ class StancePredictor:
     ):
         from stanceml.backends import TorchBackend
 
+        if model is None and backend is None:
+            raise ValueError("StancePredictor needs a model or a backend")
         self.model = model.eval() if model is not None else None
         self.tokenizer = tokenizer
         self.labels: tuple[str, ...] = tuple(labels)

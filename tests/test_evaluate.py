@@ -48,11 +48,14 @@ def test_evaluate_on_external_jsonl_writes_full_report(tiny_run, tmp_path):
 
 def test_bad_jsonl_lists_every_problem(tmp_path):
     src = tmp_path / "bad.jsonl"
-    src.write_text('{"sentence": "a", "actor": "a", "target": "b", "stance": "pro"}\nnot json\n{"sentence": "a"}\n')
+    src.write_text('{"sentence": "a", "actor": "a", "target": "b", "stance": "pro"}\nnot json\n{"sentence": "a"}\n'
+                   '{"sentence": "ab", "actor": "a", "target": "b", "stance": "support", "span_start": "x"}\n'
+                   '{"sentence": "ab", "actor": "a", "target": "b", "stance": "support", "tags": "hedge"}\n')
     with pytest.raises(EvalDataError) as info:
         read_jsonl_triples(src)
     msg = str(info.value)
     assert "bad.jsonl:1 [stance]" in msg and "bad.jsonl:2: malformed JSON" in msg and "bad.jsonl:3 [actor, target, stance]" in msg
+    assert "bad.jsonl:4 [span_start, span_end]" in msg and "bad.jsonl:5 [tags]" in msg
 
 
 def test_evaluate_script_fails_cleanly_on_bad_file(tiny_run, tmp_path):

@@ -27,7 +27,8 @@ INPUTS = [StanceInput(*s) for s in SENTENCES]
 
 @pytest.fixture(scope="module")
 def predictor(tiny_run):
-    return StancePredictor.from_pretrained(tiny_run["export_dir"])
+    # The contract tests pin torch fp32 so they test the same path on every CPU.
+    return StancePredictor.from_pretrained(tiny_run["export_dir"], backend="torch", precision="fp32")
 
 
 def test_predict_equals_argmax_of_predict_proba(predictor):
@@ -59,7 +60,7 @@ def test_two_actors_in_one_sentence_get_different_inputs(predictor):
 
 def test_save_reload_gives_identical_predictions(predictor, tmp_path):
     predictor.save_pretrained(tmp_path / "copy")
-    again = StancePredictor.from_pretrained(tmp_path / "copy")
+    again = StancePredictor.from_pretrained(tmp_path / "copy", backend="torch", precision="fp32")
     np.testing.assert_array_equal(again.predict_proba(INPUTS), predictor.predict_proba(INPUTS))
     assert again.labels == predictor.labels
     assert again.template == predictor.template
@@ -98,7 +99,8 @@ def test_label_map_is_read_from_the_export(tiny_run):
     assert meta["weights_sha256"] and meta["data_hash"] == tiny_run["card"]["hash"]
 
 
-@pytest.mark.parametrize("damage", ["missing_meta", "missing_weights", "label_swap", "weights_changed", "not_a_folder"])
+@pytest.mark.parametrize("damage", ["missing_meta", "missing_weights", "label_swap", "meta_label_order",
+                                    "weights_changed", "not_a_folder"])
 def test_damaged_exports_fail_clearly(tiny_run, tmp_path, damage):
     export = tmp_path / "m"
     shutil.copytree(tiny_run["export_dir"], export)
@@ -110,6 +112,10 @@ def test_damaged_exports_fail_clearly(tiny_run, tmp_path, damage):
         config = json.loads((export / "config.json").read_text())
         config["id2label"] = {"0": "oppose", "1": "support", "2": "neutral"}
         (export / "config.json").write_text(json.dumps(config))
+    elif damage == "meta_label_order":
+        meta = json.loads((export / "stanceml.json").read_text())
+        meta["labels"] = ["oppose", "support", "neutral"]
+        (export / "stanceml.json").write_text(json.dumps(meta))
     elif damage == "weights_changed":
         with open(export / "model.safetensors", "r+b") as fh:
             fh.seek(-8, 2)

@@ -52,7 +52,7 @@ def test_killed_export_leaves_previous_export_intact(tiny_run, tmp_path):
     StancePredictor.from_pretrained(previous)  # still loads, checksum and all
 
 
-def test_killed_build_leaves_previous_dataset_intact(corpus_dir, tmp_path):
+def test_killed_atomic_write_leaves_previous_output_intact(tmp_path):
     out = tmp_path / "processed"
     code = f"""
 import sys, time
@@ -112,8 +112,34 @@ def test_resume_after_kill_matches_uninterrupted(built):
     assert abs(resumed["test"]["macro_f1"] - full["test"]["macro_f1"]) <= 0.01
 
 
-def test_eight_threads_match_serial_calls(tiny_run):
-    p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend="torch", precision="fp32")
+def test_interrupted_rename_is_recovered(tmp_path):
+    from stanceml.io import atomic_dir
+
+    out = tmp_path / "out"
+    # What a kill between "move the old output aside" and "rename the new one in" leaves:
+    aside = tmp_path / ".out.old-12345"
+    aside.mkdir()
+    (aside / "v1.txt").write_text("v1")
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out):
+            raise RuntimeError("this run fails too")
+    assert (out / "v1.txt").read_text() == "v1"
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    from stanceml.io import atomic_dir, write_json
+
+    with atomic_dir(tmp_path / "d") as tmp:
+        write_json(tmp / "x.json", {"a": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o777 & ~mask
+    assert (tmp_path / "d" / "x.json").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("backend, precision", [("torch", "fp32"), ("onnx", "fp32")])
+def test_eight_threads_match_serial_calls(tiny_run, backend, precision):
+    p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend=backend, precision=precision)
     items = [StanceInput(f"Country {i} backed the tariff while critics condemned it.", f"Country {i}", "the tariff")
              for i in range(10)] + [StanceInput("Spain is still studying the merger.", "Spain", "the merger")]
     serial = [p.predict_proba([x]) for x in items]
