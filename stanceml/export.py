@@ -64,11 +64,11 @@ def export_model(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     run_dir = Path(run_dir)
-    state_path = run_dir / "run.json"
+    model_dir = run_dir / "model"
+    state_path = model_dir / "run.json"  # written with the weights, in one atomic step
     if not state_path.exists():
         raise FileNotFoundError(f"{state_path} is missing: train a model first (scripts/train.py)")
     state = read_json(state_path)
-    model_dir = run_dir / "model"
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     import torch

@@ -187,6 +187,9 @@ def create_app(
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         length = request.headers.get("content-length")
+        if request.method == "POST" and length is None:
+            # A chunked body would get past the size check below: ask for its length first.
+            return JSONResponse(status_code=411, content={"detail": "send a Content-Length header"})
         if length is not None and length.isdigit() and int(length) > max_body_bytes:
             return JSONResponse(
                 status_code=413,

@@ -165,24 +165,25 @@ def train(cfg: TrainConfig) -> TrainResult:
                 ids_to_labels(pred.label_ids), ids_to_labels(pred.predictions.argmax(-1))
             )
     if trainer.is_world_process_zero():
+        card = read_json(Path(cfg.data.output_dir) / "data_card.json")
+        state = {
+            "run_name": cfg.run_name,
+            "labels": list(LABELS),
+            "input_template": template,
+            "max_length": cfg.model.max_length,
+            "base_model": _base_model_name(cfg.model),
+            "data_hash": card["hash"],
+            "data_dir": cfg.data.output_dir,
+            "training_config": {"model": asdict(cfg.model), "trainer": asdict(cfg.trainer)},
+            "metrics": metrics,
+        }
+        # The run state goes inside the model folder, in the same atomic write, so a model and
+        # the metrics and data hash that describe it can never come from different runs.
         with atomic_dir(run_dir / "model") as tmp:
             trainer.save_model(str(tmp))
             tokenizer.save_pretrained(str(tmp))
-        card = read_json(Path(cfg.data.output_dir) / "data_card.json")
-        write_json(
-            run_dir / RUN_STATE,
-            {
-                "run_name": cfg.run_name,
-                "labels": list(LABELS),
-                "input_template": template,
-                "max_length": cfg.model.max_length,
-                "base_model": _base_model_name(cfg.model),
-                "data_hash": card["hash"],
-                "data_dir": cfg.data.output_dir,
-                "training_config": {"model": asdict(cfg.model), "trainer": asdict(cfg.trainer)},
-                "metrics": metrics,
-            },
-        )
+            write_json(tmp / RUN_STATE, state)
+        write_json(run_dir / RUN_STATE, state)  # a copy where people look for it
     return TrainResult(model_dir=run_dir / "model", metrics=metrics)
 
 

@@ -191,3 +191,12 @@ def test_is_loopback_host():
 
     assert all(is_loopback_host(h) for h in ("127.0.0.1", "127.5.0.1", "::1", "[::1]", "localhost"))
     assert not any(is_loopback_host(h) for h in ("0.0.0.0", "10.0.0.1", "example.com", ""))
+
+
+def test_chunked_body_without_length_is_refused(http):
+    def chunks():
+        yield b'{"inputs": ['
+        yield b"]}"
+
+    r = http.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 411 and "Content-Length" in r.json()["detail"]
