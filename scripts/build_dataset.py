@@ -21,10 +21,11 @@ def main(cfg) -> int:
         card = build_dataset(conf.data)
     except (CorpusError, ValueError, FileNotFoundError) as err:
         _schemas.fail(err)
-    splits = ", ".join(f"{k} {v['triples']} ({v['articles']} articles)" for k, v in card["splits"].items())
-    print(f"dataset: {card['triples']} triples from {card['articles']} articles -> {conf.data.output_dir}")
-    print(f"splits: {splits}; unseen-target share in test {card['splits']['test']['unseen_target_share']:.1%}")
-    return card["triples"]
+    splits = ", ".join(f"{k} {v['triples']}" for k, v in card["splits"].items())
+    print(f"dataset -> {conf.data.output_dir}: {splits}")
+    if "unseen_target_share" in card["splits"].get("test", {}):  # corpus builds only
+        print(f"{card['articles']} articles; unseen-target share in test {card['splits']['test']['unseen_target_share']:.1%}")
+    return sum(v["triples"] for v in card["splits"].values())
 
 
 if __name__ == "__main__":

@@ -8,25 +8,18 @@ discussion, which the annotation files carry from then on).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from stanceml.corpus import Corpus, CorpusError, Problem, normalize_target
+from stanceml.corpus import Corpus, CorpusError, Problem, iter_json_objects, normalize_target
 from stanceml.labels import LABELS
 
 
 def read_agreement(path: str | Path) -> list[dict[str, Any]]:
     """Read and check the double-annotation file; every bad line is reported with its number."""
-    rows, problems = [], []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
-            problems.append(Problem(str(path), number, "", f"malformed JSON: {err.msg}"))
-            continue
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for number, rec in iter_json_objects(Path(path).read_text(encoding="utf-8"), path, problems):
         for key in ("first", "second", "adjudicated"):
             if rec.get(key) not in LABELS:
                 problems.append(Problem(str(path), number, key, f"must be one of {list(LABELS)}"))

@@ -66,6 +66,12 @@ class RuleBaseline:
         ] + [(_tokens(c), "hedge") for c in self.lexicon.hedge]
         self._negations = [_tokens(c) for c in self.lexicon.negation]
 
+    @classmethod
+    def from_config(cls, cfg: Any) -> "RuleBaseline":
+        """Build and fit the baseline from a ``BaselineConfig`` (``configs/baseline/``)."""
+        lexicon = {k: list(getattr(cfg, k)) for k in ("support", "oppose", "negation", "hedge")}
+        return cls(lexicon, window=cfg.window, negation_window=cfg.negation_window).fit()
+
     def fit(self, X: Iterable[Any] | None = None, y: Iterable[str] | None = None) -> "RuleBaseline":
         """Nothing to learn: the rules are fixed. Sets ``classes_`` and returns self."""
         self.classes_ = np.array(LABELS)

@@ -13,6 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from stanceml.labels import LABELS, TAGS
 
@@ -101,6 +102,26 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
     except OSError as err:
         problems.append(Problem(str(path), 0, "", f"cannot read: {err}"))
     return None
+
+
+def iter_json_objects(raw: str, path: str | Path, problems: list[Problem]) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line number, object)`` for each non-blank JSON line of ``raw``.
+
+    A malformed line or one that is not a JSON object becomes a :class:`Problem` (file, line)
+    and is skipped, so callers collect every problem in one pass.
+    """
+    for number, text in enumerate(raw.splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as err:
+            problems.append(Problem(str(path), number, "", f"malformed JSON: {err.msg} (column {err.colno})"))
+            continue
+        if not isinstance(record, dict):
+            problems.append(Problem(str(path), number, "", "each line must be a JSON object"))
+            continue
+        yield number, record
 
 
 def parse_article(path: Path, raw: str, problems: list[Problem]) -> Article | None:
@@ -240,14 +261,7 @@ def read_corpus(articles_dir: str | Path, annotations_dir: str | Path) -> Corpus
         raw = _read_text(path, problems)
         if raw is None:
             continue
-        for number, text in enumerate(raw.splitlines(), start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as err:
-                problems.append(Problem(str(path), number, "", f"malformed JSON: {err.msg} (column {err.colno})"))
-                continue
+        for number, record in iter_json_objects(raw, path, problems):
             triple = parse_triple(record, str(path), number, articles, problems)
             if triple is None:
                 continue

@@ -24,9 +24,11 @@ from stanceml.metrics import classification_metrics
 from stanceml.stats import (
     article_resamples,
     bootstrap_metrics,
+    confusion,
     expected_calibration_error,
     interval,
     paired_p_value,
+    scores_from_confusion,
     softmax,
 )
 
@@ -170,11 +172,7 @@ def tfidf_system(train_rows: Rows, seed: int = 0) -> System:
 
 def rule_system(cfg: BaselineConfig) -> System:
     """The rule baseline with the configured lexicon."""
-    rb = RuleBaseline(
-        {k: getattr(cfg, k) for k in ("support", "oppose", "negation", "hedge")},
-        window=cfg.window,
-        negation_window=cfg.negation_window,
-    ).fit()
+    rb = RuleBaseline.from_config(cfg)
     return lambda rows: rb.predict_proba(rows_to_inputs(rows))
 
 
@@ -182,8 +180,6 @@ def rule_system(cfg: BaselineConfig) -> System:
 
 
 def _macro_f1_on(y: np.ndarray, pred: np.ndarray) -> float:
-    from stanceml.stats import confusion, scores_from_confusion
-
     return scores_from_confusion(confusion(y, pred))["macro_f1"]
 
 

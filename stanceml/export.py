@@ -127,7 +127,7 @@ def model_card(meta: dict[str, Any]) -> str:
     lines = [
         f"# {meta.get('name', 'stance model')}",
         "",
-        "Actor-stance classifier trained with [stanceml](https://example.invalid/stanceml): given a",
+        "Actor-stance classifier trained with stanceml: given a",
         "sentence, an actor mentioned in it and a target, it says whether the actor **supports**,",
         "**opposes** or is **neutral** toward the target.",
         "",

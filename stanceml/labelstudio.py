@@ -52,7 +52,7 @@ from stanceml.labels import LABELS, TAGS
 if TYPE_CHECKING:
     from stanceml.actors import Gazetteer
     from stanceml.baseline import RuleBaseline
-    from stanceml.config import BaselineConfig, CandidatesConfig, ImportLabelStudioConfig
+    from stanceml.config import CandidatesConfig, ImportLabelStudioConfig
 
 #: Names of the controls in the labeling config; the importer reads results by these names.
 STANCE_CONTROL = "stance"
@@ -255,14 +255,6 @@ def labeling_config() -> str:
 """
 
 
-def build_baseline(cfg: "BaselineConfig") -> "RuleBaseline":
-    """The rule baseline with the configured lexicon (as ``stanceml.evaluate`` builds it)."""
-    from stanceml.baseline import RuleBaseline
-
-    lexicon = {k: list(getattr(cfg, k)) for k in ("support", "oppose", "negation", "hedge")}
-    return RuleBaseline(lexicon, window=cfg.window, negation_window=cfg.negation_window).fit()
-
-
 def make_candidates(cfg: "CandidatesConfig") -> dict[str, Any]:
     """``scripts/candidates.py``: write the tasks file and ``labeling_config.xml`` beside it.
 
@@ -278,7 +270,9 @@ def make_candidates(cfg: "CandidatesConfig") -> dict[str, Any]:
         raise ValueError("articles: give a folder or a list of .md files, e.g. articles=data/incoming")
     articles = load_articles(sources)
     gaz = Gazetteer.default().extend(Gazetteer.load(None, cfg.actor_files)) if cfg.actor_files else Gazetteer.default()
-    tasks = candidate_tasks(articles, cfg.targets, gaz, build_baseline(cfg.baseline), relevance=cfg.relevance)
+    from stanceml.baseline import RuleBaseline
+
+    tasks = candidate_tasks(articles, cfg.targets, gaz, RuleBaseline.from_config(cfg.baseline), relevance=cfg.relevance)
     output = Path(cfg.output)
     config_path = output.with_name("labeling_config.xml")
     write_json(output, tasks)

@@ -13,9 +13,7 @@ from stanceml.inputs import StanceInput
 
 @pytest.fixture(scope="module")
 def baseline() -> RuleBaseline:
-    cfg = OmegaConf.to_object(compose("evaluate")).baseline
-    lex = {k: getattr(cfg, k) for k in ("support", "oppose", "negation", "hedge")}
-    return RuleBaseline(lex, window=cfg.window, negation_window=cfg.negation_window)
+    return RuleBaseline.from_config(OmegaConf.to_object(compose("evaluate")).baseline)
 
 
 CASES = [

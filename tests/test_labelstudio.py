@@ -19,8 +19,8 @@ from stanceml.actors import Gazetteer
 from stanceml.config import BaselineConfig, CandidatesConfig, ImportLabelStudioConfig
 from stanceml.corpus import CorpusError, read_corpus
 from stanceml.labels import LABELS, TAGS
+from stanceml.baseline import RuleBaseline
 from stanceml.labelstudio import (
-    build_baseline,
     candidate_tasks,
     import_export,
     labeling_config,
@@ -46,7 +46,7 @@ def write_article(folder: Path, article_id: str = ARTICLE_ID, body: str = BODY) 
 
 def rule_baseline():
     cfg = OmegaConf.to_object(compose("candidates", ["paths.root_dir=/unused"]))
-    return build_baseline(cfg.baseline)
+    return RuleBaseline.from_config(cfg.baseline)
 
 
 def by_actor(tasks: list[dict]) -> dict[tuple[str, str], dict]:
