@@ -7,8 +7,9 @@ the rest (batching, softmax, labels), so every backend is scored by the same cod
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,23 +19,41 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class TorchBackend:
-    """The transformers model in eval mode, fp32 or with bf16 weights."""
+    """The classifier in torch, fp32 or bf16, without gradients.
+
+    With ``fast=True`` (the default) a BERT classifier runs through
+    :class:`stanceml.fastbert.FastBertClassifier`: the same weights and maths with prepacked
+    oneDNN matmuls, fused Q/K/V and a [CLS]-only last layer, checked against the
+    transformers forward at load. Other models, or ``fast=False``, run the transformers
+    forward (bf16 by converting the model's weights).
+    """
 
     name = "torch"
 
-    def __init__(self, model, precision: str = "fp32"):
+    def __init__(self, model, precision: str = "fp32", fast: bool = True):
         import torch
+
+        from stanceml.fastbert import fast_forward
 
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"torch backend precision must be fp32 or bf16, got {precision!r}")
         self.precision = precision
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         self.model = model.eval()
-        if precision == "bf16":
+        self.fast = fast_forward(self.model, dtype) if fast else None
+        if self.fast is None and precision == "bf16":
             self.model = self.model.to(torch.bfloat16)
 
     def __call__(self, batch: Mapping[str, np.ndarray]) -> np.ndarray:
         import torch
 
+        if self.fast is not None:
+            feed = dict(batch)
+            if "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(np.asarray(feed["input_ids"]))
+            from stanceml.fastbert import as_tensors
+
+            return self.fast(**as_tensors(feed, INPUT_NAMES)).numpy()
         with torch.inference_mode():
             out = self.model(**{k: torch.from_numpy(np.asarray(v)) for k, v in batch.items() if k in INPUT_NAMES})
         return out.logits.float().numpy()

@@ -1,4 +1,5 @@
-"""Every inference backend agrees with torch fp32 on the tiny model; "auto" falls back cleanly."""
+"""Every inference backend agrees with the transformers fp32 forward on the tiny model; "auto"
+falls back cleanly."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from stanceml import StanceInput, StancePredictor
-from stanceml.backends import available_backends, choose_backend
+from stanceml.backends import TorchBackend, available_backends, choose_backend
 
 ITEMS = [
     StanceInput("While Poland backed the tariff on Monday, Hungary blocked the tariff again.", "Hungary", "the tariff"),
@@ -24,6 +25,7 @@ ITEMS = [
 @pytest.fixture(scope="module")
 def reference(tiny_run):
     p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend="torch", precision="fp32")
+    p.backend = TorchBackend(p.model, "fp32", fast=False)  # the plain transformers forward
     return p.labels, p.predict_proba(ITEMS)
 
 
@@ -35,11 +37,14 @@ def test_export_has_onnx_files_and_backend_checks(tiny_run):
     assert meta["backends"]["torch-fp32"]["agreement_with_fp32"] == 1.0
 
 
-@pytest.mark.parametrize("backend, precision, tol", [("onnx", "fp32", 1e-4), ("onnx", "int8", 0.05), ("torch", "bf16", 0.05)])
+@pytest.mark.parametrize("backend, precision, tol", [("torch", "fp32", 1e-4), ("onnx", "fp32", 1e-4), ("onnx", "int8", 0.05),
+                                                     ("torch", "bf16", 0.05)])
 def test_backend_matches_torch_fp32(tiny_run, reference, backend, precision, tol):
     labels, ref = reference
     p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend=backend, precision=precision)
     assert p.backend_name == f"{backend}-{precision}"
+    if backend == "torch":
+        assert p.backend.fast is not None  # stanceml's own BERT forward, not transformers'
     assert p.labels == labels
     proba = p.predict_proba(ITEMS)
     assert np.abs(proba - ref).max() < tol

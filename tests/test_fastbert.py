@@ -1,0 +1,108 @@
+"""The fast BERT forward computes what the transformers forward computes, or steps aside."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification
+
+from stanceml import fastbert
+from stanceml.backends import TorchBackend
+
+
+def tiny_bert(seed: int = 0, **overrides) -> BertForSequenceClassification:
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=64, num_labels=3, **overrides)
+    return BertForSequenceClassification(config).eval()
+
+
+def batch(seed: int = 1, n: int = 5, seq: int = 17):
+    gen = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, 120, (n, seq), generator=gen)
+    lengths = torch.randint(3, seq + 1, (n,), generator=gen)
+    lengths[0] = seq  # one row unpadded, the rest padded to different lengths
+    mask = (torch.arange(seq)[None, :] < lengths[:, None]).long()
+    types = (torch.arange(seq)[None, :] >= (lengths[:, None] // 2)).long() * mask
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def reference(model, feed):
+    with torch.inference_mode():
+        return model(**feed).logits
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_fp32_matches_transformers(packed):
+    if packed and not fastbert._mkldnn_ok(torch.float32):
+        pytest.skip("oneDNN prepacked linear not available here")
+    model = tiny_bert()
+    feed = batch()
+    fast = fastbert.FastBertClassifier(model, torch.float32, packed=packed)
+    assert fast.packed is packed
+    got, want = fast(**feed), reference(model, feed)
+    assert got.dtype == torch.float32 and got.shape == (5, 3)
+    assert torch.allclose(got, want, atol=1e-5), (got - want).abs().max()
+
+
+def test_unpadded_batch_and_batch_of_one_match():
+    model = tiny_bert(seed=3)
+    fast = fastbert.FastBertClassifier(model, torch.float32)
+    feed = batch(seed=4, n=1, seq=9)
+    assert bool(feed["attention_mask"].all())  # the no-mask path
+    assert torch.allclose(fast(**feed), reference(model, feed), atol=1e-5)
+
+
+def test_padding_does_not_change_a_row():
+    model = tiny_bert()
+    fast = fastbert.FastBertClassifier(model, torch.float32)
+    feed = batch()
+    alone = {k: v[1:2, : int(feed["attention_mask"][1].sum())] for k, v in feed.items()}
+    assert torch.allclose(fast(**feed)[1], fast(**alone)[0], atol=1e-5)
+
+
+def test_bf16_stays_close_to_fp32():
+    model = tiny_bert()
+    feed = batch(n=16)
+    fast = fastbert.FastBertClassifier(model, torch.bfloat16)
+    got, want = fast(**feed), reference(model, feed)
+    assert got.dtype == torch.float32
+    assert (got - want).abs().max() < 0.1
+    assert next(model.parameters()).dtype == torch.float32  # the model itself is left in fp32
+
+
+def test_unsupported_models_keep_the_transformers_forward():
+    model = tiny_bert(hidden_act="relu")
+    assert not fastbert.supports(model)
+    assert fastbert.fast_forward(model) is None
+    backend = TorchBackend(model, "fp32")
+    assert backend.fast is None
+    feed = {k: v.numpy() for k, v in batch().items()}
+    assert np.allclose(backend(feed), reference(model, batch()).numpy(), atol=1e-6)
+
+
+def test_a_forward_that_disagrees_is_not_used(monkeypatch, caplog):
+    model = tiny_bert()
+    real_call = fastbert.FastBertClassifier.__call__
+    monkeypatch.setattr(fastbert.FastBertClassifier, "__call__",
+                        lambda self, **kw: real_call(self, **kw) + 0.01)
+    with caplog.at_level(logging.WARNING, logger="stanceml.fastbert"):
+        assert fastbert.fast_forward(model) is None
+    assert "differs from transformers" in caplog.text
+    assert TorchBackend(model, "fp32").fast is None
+
+
+def test_torch_backend_uses_the_fast_forward_and_matches():
+    model = tiny_bert()
+    feed = batch()
+    np_feed = {k: v.numpy() for k, v in feed.items()}
+    fast = TorchBackend(model, "fp32")
+    plain = TorchBackend(model, "fp32", fast=False)
+    assert fast.fast is not None and plain.fast is None
+    assert np.allclose(fast(np_feed), plain(np_feed), atol=1e-5)
+    # token_type_ids are optional for callers, as in transformers
+    no_types = {k: v for k, v in np_feed.items() if k != "token_type_ids"}
+    assert np.allclose(fast(no_types), plain(no_types), atol=1e-5)
