@@ -34,16 +34,24 @@ log = logging.getLogger(__name__)
 CHECK_ATOL = 1e-3
 
 
+def supports_config(config: Mapping) -> bool:
+    """True where a model with this ``config.json`` would run the fast forward."""
+    return (
+        config.get("model_type") == "bert"
+        and "BertForSequenceClassification" in (config.get("architectures") or ["BertForSequenceClassification"])
+        and config.get("hidden_act") == "gelu"
+        and config.get("position_embedding_type", "absolute") == "absolute"
+        and not config.get("is_decoder", False)
+    )
+
+
 def supports(model) -> bool:
     """True for a BERT sequence classifier this module can run exactly."""
     config = getattr(model, "config", None)
     return bool(
         config is not None
-        and getattr(config, "model_type", None) == "bert"
         and type(model).__name__ == "BertForSequenceClassification"
-        and getattr(config, "hidden_act", None) == "gelu"
-        and getattr(config, "position_embedding_type", "absolute") == "absolute"
-        and not getattr(config, "is_decoder", False)
+        and supports_config(config.to_dict())
         and getattr(model.bert, "pooler", None) is not None
     )
 

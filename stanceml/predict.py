@@ -275,7 +275,10 @@ def _resolve_backend(path, meta: Mapping[str, Any], backend: str, precision: str
     if precision not in ("auto", "fp32", "bf16", "int8"):
         raise ValueError(f"precision must be auto, fp32, bf16 or int8, got {precision!r}")
     if backend == "auto" and precision == "auto":
-        return choose_backend(path, meta, native_bf16)
+        from stanceml.fastbert import supports_config
+
+        fast_torch = supports_config(read_json(Path(path) / "config.json"))
+        return choose_backend(path, meta, native_bf16, fast_torch)
     if backend == "auto":
         backend = "onnx" if precision == "int8" else "torch"
     if precision == "auto":

@@ -106,3 +106,9 @@ def test_torch_backend_uses_the_fast_forward_and_matches():
     # token_type_ids are optional for callers, as in transformers
     no_types = {k: v for k, v in np_feed.items() if k != "token_type_ids"}
     assert np.allclose(fast(no_types), plain(no_types), atol=1e-5)
+
+
+def test_supports_config_matches_supports():
+    assert fastbert.supports_config(tiny_bert().config.to_dict())
+    assert not fastbert.supports_config(tiny_bert(hidden_act="relu").config.to_dict())
+    assert not fastbert.supports_config({"model_type": "distilbert", "hidden_act": "gelu"})
