@@ -190,6 +190,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: serving on {args.host}, reachable from other machines; the service has no "
               "authentication of its own, so keep it behind a proxy or firewall that does", file=sys.stderr)
     predictor = _load_predictor(args.model, args.batch_size)
+    print(f"warmed up {predictor.backend_name} in {predictor.warmup():.1f} s", file=sys.stderr)
     try:
         app = create_app(predictor, max_batch=args.max_batch, max_text_chars=args.max_text_chars,
                          max_targets=args.max_targets)

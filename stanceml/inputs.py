@@ -51,10 +51,12 @@ def clean_text(text: str) -> str:
     Why: stray control bytes from scraped pages otherwise reach the tokenizer, which drops
     some and keeps others, so the same sentence could encode differently.
     """
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text).strip()
+    return _clean_keep_space(text).strip()
 
 
 def _clean_keep_space(text: str) -> str:
+    if text.isprintable():  # no Cc/Cf characters at all: the common case, 20x faster than the loop
+        return text
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 

@@ -112,3 +112,19 @@ def test_supports_config_matches_supports():
     assert fastbert.supports_config(tiny_bert().config.to_dict())
     assert not fastbert.supports_config(tiny_bert(hidden_act="relu").config.to_dict())
     assert not fastbert.supports_config({"model_type": "distilbert", "hidden_act": "gelu"})
+
+
+def test_predictor_warmup_runs_every_length(tiny_run):
+    from stanceml import StancePredictor
+
+    p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend="torch", precision="fp32")
+    seen = []
+    real = p.backend
+
+    def spy(batch):
+        seen.append(batch["input_ids"].shape)
+        return real(batch)
+
+    p.backend = spy
+    assert p.warmup(max_length=12) >= 0
+    assert seen == [(1, n) for n in range(2, 13)]
