@@ -207,12 +207,13 @@ def fast_forward(model, dtype=None) -> FastBertClassifier | None:
         probe = _probe_batch(model.config.vocab_size, model.config.type_vocab_size)
         with torch.inference_mode():
             want = model.eval()(**probe).logits
-        got = FastBertClassifier(model, torch.float32)(**probe)
-        diff = float((got - want).abs().max())
+        checked = FastBertClassifier(model, torch.float32)
+        diff = float((checked(**probe) - want).abs().max())
         if not np.isfinite(diff) or diff > CHECK_ATOL:
             log.warning("fast BERT forward differs from transformers by %.2g; using the transformers forward", diff)
             return None
-        return FastBertClassifier(model, dtype or torch.float32)
+        dtype = dtype or torch.float32
+        return checked if dtype == torch.float32 else FastBertClassifier(model, dtype)
     except Exception as err:  # noqa: BLE001 - never fail a load over an optimisation
         log.warning("fast BERT forward unavailable (%s); using the transformers forward", err)
         return None
