@@ -2,8 +2,8 @@
 
 A :class:`Gazetteer` maps canonical actor names ("Germany") to the ways news text names them
 ("Berlin", "the German chancellor", "Germany's foreign minister"). The packaged one is read
-from ``configs/actors/*.yaml`` (the format is documented at the top of
-``configs/actors/countries.yaml``); users extend it with their own files or lists, or replace
+from ``stanceml/gazetteer/*.yaml`` (the format is documented at the top of
+``stanceml/gazetteer/countries.yaml``); users extend it with their own files or lists, or replace
 it entirely.
 
 Matching rules of :meth:`Gazetteer.find_mentions`:
@@ -32,8 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
-#: The packaged gazetteer: ``configs/actors/`` next to the ``stanceml`` package.
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "configs" / "actors"
+#: The packaged gazetteer, shipped inside the package (package data) so that a wheel has it too.
+DEFAULT_DIR = Path(__file__).resolve().parent / "gazetteer"
 
 #: Phrases generated for each demonym of a country entry.
 DEMONYM_TEMPLATES = (
@@ -258,7 +258,7 @@ class Gazetteer:
 
     @classmethod
     def default(cls) -> "Gazetteer":
-        """The packaged gazetteer (``configs/actors/``), read once per process."""
+        """The packaged gazetteer (``stanceml/gazetteer/``), read once per process."""
         return _default_gazetteer()
 
     @classmethod

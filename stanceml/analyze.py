@@ -247,7 +247,7 @@ def analyze_text(
         text: the article (plain text; offsets in the results index this string).
         targets: one target or a list (duplicates are dropped).
         actors: extra actors (names, ``{name: [aliases]}``, entries or a Gazetteer).
-        gazetteer: the base gazetteer (default: the packaged ``configs/actors/``).
+        gazetteer: the base gazetteer (default: the packaged ``stanceml/gazetteer/``).
         replace_actors: use ``actors`` alone instead of adding them to the gazetteer.
         relevance: ``"overlap"`` or ``"all"``: which sentences count for a target.
         min_weight, conflict_margin: see :func:`aggregate`.

@@ -225,10 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--actor", action="append", metavar="NAME[=ALIAS|ALIAS]",
                    help="an actor of your own, with optional aliases (repeatable)")
     a.add_argument("--actors", action="append", metavar="FILE.yaml",
-                   help="a gazetteer file of your own, in the configs/actors format (repeatable)")
+                   help="a gazetteer file of your own, in the format of stanceml/gazetteer/*.yaml (repeatable)")
     a.add_argument("--replace-actors", action="store_true",
                    help="use only --actor/--actors instead of adding them to the packaged gazetteer")
-    a.add_argument("--gazetteer", metavar="DIR", help="a folder of gazetteer YAML files instead of configs/actors")
+    a.add_argument("--gazetteer", metavar="DIR", help="a folder of gazetteer YAML files instead of the packaged stanceml/gazetteer")
     a.add_argument("--relevance", choices=("overlap", "all"), default="overlap",
                    help="overlap: sentences sharing a content word with the target (default); all: every sentence")
     a.add_argument("--min-weight", type=float, default=0.5,

@@ -167,7 +167,7 @@ class CandidatesConfig:
     targets: list[str] = field(default_factory=list)
     #: "overlap" (sentences sharing a content word with the target) or "all".
     relevance: str = "overlap"
-    #: Extra gazetteer YAML files added to the packaged actors (configs/actors/).
+    #: Extra gazetteer YAML files added to the packaged actors (stanceml/gazetteer/).
     actor_files: list[str] = field(default_factory=list)
     #: The tasks JSON; ``labeling_config.xml`` is written next to it.
     output: str = "outputs/labelstudio/tasks.json"
