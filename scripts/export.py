@@ -17,7 +17,7 @@ def main(cfg) -> str:
 
     conf: ExportConfig = _schemas.to_object(cfg)
     try:
-        path = export_model(conf.run_dir, conf.export_dir, onnx=conf.onnx)
+        path = export_model(conf.run_dir, conf.export_dir, onnx=conf.onnx, data_dir=conf.data.output_dir)
     except (FileNotFoundError, ValueError) as err:
         _schemas.fail(err)
     print(f"exported {conf.run_name} -> {path}")

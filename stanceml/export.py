@@ -54,7 +54,8 @@ def write_export(
 
 
 def export_model(
-    run_dir: str | Path, export_dir: str | Path, extra_meta: dict[str, Any] | None = None, onnx: bool = True
+    run_dir: str | Path, export_dir: str | Path, extra_meta: dict[str, Any] | None = None, onnx: bool = True,
+    data_dir: str | Path | None = None,
 ) -> Path:
     """Export the model saved by :func:`stanceml.train.train` in ``run_dir``.
 
@@ -76,7 +77,20 @@ def export_model(
 
     from stanceml.dataset import load_splits
 
-    val_rows = load_splits(state["data_dir"])["validation"].to_list()
+    # The processed dataset the run was trained on: ``data_dir`` if given (the export config
+    # passes its own, so a moved project still exports), else the path recorded at training.
+    # Either way it must hold the same data, or calibration and backend checks would be fitted
+    # on another validation split.
+    data_dir = Path(data_dir) if data_dir is not None else Path(state["data_dir"])
+    card_path = data_dir / "data_card.json"
+    if not card_path.exists():
+        raise FileNotFoundError(f"{card_path} is missing: build the dataset the run was trained on "
+                                "(scripts/build_dataset.py) or pass its folder")
+    found = read_json(card_path).get("hash")
+    if found != state["data_hash"]:
+        raise ValueError(f"{data_dir} holds other data (hash {str(found)[:12]}) than run {state['run_name']} was "
+                         f"trained on (hash {str(state['data_hash'])[:12]}): rebuild it or retrain")
+    val_rows = load_splits(data_dir)["validation"].to_list()
     calibration = fit_calibration(model, tokenizer, state, val_rows)
     meta = {
         "name": state["run_name"],

@@ -189,3 +189,21 @@ def test_long_sentence_is_cropped_with_a_warning(tiny_run):
     with pytest.warns(UserWarning, match="cropped"):
         pred = p.predict(StanceInput(sentence, "Hungary", "the tariff"))
     assert pred.actor_found and any("cropped" in n for n in pred.notes)
+
+
+def test_export_finds_moved_data_and_refuses_other_data(tiny_run, tmp_path):
+    from stanceml.export import export_model
+
+    moved = tmp_path / "moved-data"
+    shutil.copytree(tiny_run["train_cfg"].data.output_dir, moved)
+    out = export_model(tiny_run["train_cfg"].run_dir, tmp_path / "m", onnx=False, data_dir=moved)
+    assert (out / "stanceml.json").exists()
+
+    card = json.loads((moved / "data_card.json").read_text())
+    card["hash"] = "0" * 64
+    (moved / "data_card.json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match="other data"):
+        export_model(tiny_run["train_cfg"].run_dir, tmp_path / "m2", onnx=False, data_dir=moved)
+    assert not (tmp_path / "m2").exists()
+    with pytest.raises(FileNotFoundError, match="data_card.json"):
+        export_model(tiny_run["train_cfg"].run_dir, tmp_path / "m3", onnx=False, data_dir=tmp_path / "nowhere")
