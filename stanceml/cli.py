@@ -28,7 +28,7 @@ def _read_triples(path: str) -> Iterator[dict]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise SystemExit(f"error: {path}:{number}: malformed JSON: {err.msg}")
+                raise SystemExit(f"error: {path}:{number}: malformed JSON: {err.msg}") from None
             if not isinstance(record, dict):
                 raise SystemExit(f"error: {path}:{number}: each line must be a JSON object")
             missing = [k for k in ("sentence", "actor", "target") if not isinstance(record.get(k), str) or not record[k].strip()]
@@ -50,7 +50,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     try:
         predictor = StancePredictor.from_pretrained(args.model, batch_size=args.batch_size)
     except ModelLoadError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
     predictions = predictor.predict(records)
     lines = []
     for record, pred in zip(records, predictions):
@@ -72,7 +72,7 @@ def _load_predictor(model: str, batch_size: int):
     try:
         return StancePredictor.from_pretrained(model, batch_size=batch_size)
     except ModelLoadError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
 
 
 def parse_actor_flag(value: str) -> tuple[str, list[str]]:
@@ -100,7 +100,7 @@ def _gazetteer_from_args(args: argparse.Namespace):
         gaz = Gazetteer.load(base_dir, files)
         return gaz.extend(own) if own else gaz
     except GazetteerError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
 
 
 def _snippet(evidence, width: int = 100) -> str:
@@ -150,7 +150,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         for path in args.articles:
             articles += read_articles(path)
     except ArticleError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
     cli_targets = [t for t in (args.target or []) if t.strip()]
     for article in articles:
         if not (article.targets or cli_targets):
@@ -165,7 +165,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 relevance=args.relevance, min_weight=args.min_weight, conflict_margin=args.conflict_margin,
             )
         except ValueError as err:
-            raise SystemExit(f"error: {article.source or article.article_id}: {err}")
+            raise SystemExit(f"error: {article.source or article.article_id}: {err}") from None
         done.append((article, results))
     if args.format == "json":
         rows = [{"article": a.article_id, **r.to_dict()} for a, results in done for r in results]
@@ -185,7 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from stanceml.serve import create_app, is_loopback_host, serve
     except ImportError as err:
         raise SystemExit(f"error: the HTTP service needs FastAPI and uvicorn ({err}); "
-                         "install them with: pip install 'stanceml[serve]'")
+                         "install them with: pip install 'stanceml[serve]'") from None
     if not is_loopback_host(args.host):
         print(f"warning: serving on {args.host}, reachable from other machines; the service has no "
               "authentication of its own, so keep it behind a proxy or firewall that does", file=sys.stderr)
@@ -195,7 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(predictor, max_batch=args.max_batch, max_text_chars=args.max_text_chars,
                          max_targets=args.max_targets)
     except ValueError as err:
-        raise SystemExit(f"error: {err}")
+        raise SystemExit(f"error: {err}") from None
     serve(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
