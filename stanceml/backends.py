@@ -49,8 +49,9 @@ class TorchBackend:
 
         if self.fast is not None:
             feed = dict(batch)
-            if "token_type_ids" not in feed:
-                feed["token_type_ids"] = np.zeros_like(np.asarray(feed["input_ids"]))
+            ids = np.asarray(feed["input_ids"])
+            feed.setdefault("token_type_ids", np.zeros_like(ids))  # as transformers defaults them
+            feed.setdefault("attention_mask", np.ones_like(ids))
             from stanceml.fastbert import as_tensors
 
             return self.fast(**as_tensors(feed, INPUT_NAMES)).numpy()

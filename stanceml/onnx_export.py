@@ -99,14 +99,16 @@ def check_backends(
     # The reference is the plain transformers forward in fp32; every backend, our own fast
     # torch forward included, is scored against it.
     ref = logits_of(TorchBackend(model, "fp32", fast=False)).argmax(1)
-    preds = {"torch-fp32": logits_of(TorchBackend(model, "fp32")).argmax(1)}
+    torch_runners = {"torch-fp32": TorchBackend(model, "fp32")}
+    preds = {"torch-fp32": logits_of(torch_runners["torch-fp32"]).argmax(1)}
     for precision in ONNX_FILES:
         if (Path(folder) / ONNX_DIR / ONNX_FILES[precision]).exists():
             preds[f"onnx-{precision}"] = logits_of(OnnxBackend(folder, precision)).argmax(1)
     # Without the fast forward, TorchBackend converts the model to bf16 in place: use a copy.
     import copy
 
-    preds["torch-bf16"] = logits_of(TorchBackend(copy.deepcopy(model), "bf16")).argmax(1)
+    torch_runners["torch-bf16"] = TorchBackend(copy.deepcopy(model), "bf16")
+    preds["torch-bf16"] = logits_of(torch_runners["torch-bf16"]).argmax(1)
     gold_labels = [LABELS[i] for i in gold]
     ref_f1 = macro_f1(gold_labels, [LABELS[i] for i in ref])
     report = {}
@@ -120,4 +122,6 @@ def check_backends(
             "macro_f1_delta": round(f1 - ref_f1, 4),
             "ok": bool(agreement >= MIN_AGREEMENT and abs(f1 - ref_f1) <= MAX_F1_DELTA),
         }
+        if key in torch_runners:  # which torch forward was checked (stanceml.fastbert or transformers)
+            report[key]["forward"] = "fast" if torch_runners[key].fast is not None else "transformers"
     return report

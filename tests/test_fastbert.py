@@ -15,6 +15,9 @@ from stanceml.backends import TorchBackend
 
 def tiny_bert(seed: int = 0, **overrides) -> BertForSequenceClassification:
     torch.manual_seed(seed)
+    # A wide initialisation gives logits of order 1, as a trained model has, so that the
+    # tolerances below are tight relative to them.
+    overrides.setdefault("initializer_range", 0.3)
     config = BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
                         intermediate_size=64, max_position_embeddings=64, num_labels=3, **overrides)
     return BertForSequenceClassification(config).eval()
@@ -70,7 +73,14 @@ def test_bf16_stays_close_to_fp32():
     fast = fastbert.FastBertClassifier(model, torch.bfloat16)
     got, want = fast(**feed), reference(model, feed)
     assert got.dtype == torch.float32
-    assert (got - want).abs().max() < 0.1
+    assert want.std() > 0.3  # logits of order 1: the comparisons below mean something
+    # No less accurate than transformers' own bf16 forward of the same model.
+    import copy
+
+    plain_bf16 = reference(copy.deepcopy(model).to(torch.bfloat16), feed).float()
+    assert (got - want).abs().max() <= 2 * (plain_bf16 - want).abs().max() + 1e-3
+    assert (got - want).abs().max() < 0.25 * want.std()
+    assert (got.argmax(1) == want.argmax(1)).float().mean() >= 0.8
     assert next(model.parameters()).dtype == torch.float32  # the model itself is left in fp32
 
 
@@ -85,10 +95,12 @@ def test_unsupported_models_keep_the_transformers_forward():
 
 
 def test_a_forward_that_disagrees_is_not_used(monkeypatch, caplog):
+    """A realistic mistake (token types ignored) is caught by the load check."""
     model = tiny_bert()
+    assert fastbert.fast_forward(model) is not None
     real_call = fastbert.FastBertClassifier.__call__
     monkeypatch.setattr(fastbert.FastBertClassifier, "__call__",
-                        lambda self, **kw: real_call(self, **kw) + 0.01)
+                        lambda self, **kw: real_call(self, **{**kw, "token_type_ids": torch.zeros_like(kw["input_ids"])}))
     with caplog.at_level(logging.WARNING, logger="stanceml.fastbert"):
         assert fastbert.fast_forward(model) is None
     assert "differs from transformers" in caplog.text
@@ -103,9 +115,10 @@ def test_torch_backend_uses_the_fast_forward_and_matches():
     plain = TorchBackend(model, "fp32", fast=False)
     assert fast.fast is not None and plain.fast is None
     assert np.allclose(fast(np_feed), plain(np_feed), atol=1e-5)
-    # token_type_ids are optional for callers, as in transformers
-    no_types = {k: v for k, v in np_feed.items() if k != "token_type_ids"}
-    assert np.allclose(fast(no_types), plain(no_types), atol=1e-5)
+    # token_type_ids and attention_mask are optional for callers, as in transformers
+    for dropped in ("token_type_ids", "attention_mask"):
+        partial = {k: v for k, v in np_feed.items() if k != dropped}
+        assert np.allclose(fast(partial), plain(partial), atol=1e-5)
 
 
 def test_supports_config_matches_supports():
@@ -128,3 +141,22 @@ def test_predictor_warmup_runs_every_length(tiny_run):
     p.backend = spy
     assert p.warmup(max_length=12) >= 0
     assert seen == [(1, n) for n in range(2, 13)]
+
+
+def test_auto_uses_onnx_fp32_when_the_fast_forward_steps_aside(tiny_run, monkeypatch, tmp_path):
+    import json
+    import shutil
+
+    from stanceml import StancePredictor
+
+    export = tmp_path / "m"
+    shutil.copytree(tiny_run["export_dir"], export)
+    meta = json.loads((export / "stanceml.json").read_text())
+    meta["backends"]["onnx-int8"]["ok"], meta["backends"]["onnx-fp32"]["ok"] = False, True
+    (export / "stanceml.json").write_text(json.dumps(meta))
+    monkeypatch.setattr("stanceml.modeling.cpu_has_native_bf16", lambda: False)
+    assert StancePredictor.from_pretrained(export).backend_name == "torch-fp32"
+    monkeypatch.setattr(fastbert, "fast_forward", lambda model, dtype=None: None)
+    p = StancePredictor.from_pretrained(export)
+    assert p.backend_name == "onnx-fp32"
+    assert p.predict_proba([{"sentence": "Spain backed the tariff.", "actor": "Spain", "target": "the tariff"}]).shape == (1, 3)
