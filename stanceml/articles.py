@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from stanceml.corpus import Problem, iter_json_objects
 
 MARKDOWN = (".md", ".markdown")
 PLAIN = (".txt", ".text")
@@ -87,16 +88,11 @@ def read_articles(path: str | Path) -> list[ArticleText]:
 
 
 def _read_jsonl(path: Path, raw: str):
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    problems: list[Problem] = []
+    for number, record in iter_json_objects(raw, path, problems):
+        if problems:  # a bad line before this one
+            break
         where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ArticleError(f"{where}: malformed JSON: {err.msg}") from None
-        if not isinstance(record, dict):
-            raise ArticleError(f"{where}: each line must be a JSON object with 'text'")
         text = record.get("text")
         if not isinstance(text, str) or not text.strip():
             raise ArticleError(f"{where} [text]: missing, empty or not a string")
@@ -107,3 +103,5 @@ def _read_jsonl(path: Path, raw: str):
             targets = tuple(targets)
         article_id = record.get("id", record.get("article_id", f"{path.stem}:{number}"))
         yield ArticleText(str(article_id), text, str(record.get("title", "")), targets, source=where)
+    if problems:
+        raise ArticleError(str(problems[0]))

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from stanceml.fastbert import as_tensors, fast_forward
+
 ONNX_DIR = "onnx"
 ONNX_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -33,8 +35,6 @@ class TorchBackend:
     def __init__(self, model, precision: str = "fp32", fast: bool = True):
         import torch
 
-        from stanceml.fastbert import fast_forward
-
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"torch backend precision must be fp32 or bf16, got {precision!r}")
         self.precision = precision
@@ -52,8 +52,6 @@ class TorchBackend:
             ids = np.asarray(feed["input_ids"])
             feed.setdefault("token_type_ids", np.zeros_like(ids))  # as transformers defaults them
             feed.setdefault("attention_mask", np.ones_like(ids))
-            from stanceml.fastbert import as_tensors
-
             return self.fast(**as_tensors(feed, INPUT_NAMES)).numpy()
         with torch.inference_mode():
             out = self.model(**{k: torch.from_numpy(np.asarray(v)) for k, v in batch.items() if k in INPUT_NAMES})

@@ -20,21 +20,29 @@ from stanceml.io import atomic_write_text
 
 
 def _read_triples(path: str) -> Iterator[dict]:
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise SystemExit(f"error: {path}:{number}: malformed JSON: {err.msg}") from None
-            if not isinstance(record, dict):
-                raise SystemExit(f"error: {path}:{number}: each line must be a JSON object")
-            missing = [k for k in ("sentence", "actor", "target") if not isinstance(record.get(k), str) or not record[k].strip()]
-            if missing:
-                raise SystemExit(f"error: {path}:{number} [{', '.join(missing)}]: missing, empty or not a string")
-            yield record
+    """The triples of a JSONL file (``-``: stdin); exits at the first bad line, naming it."""
+    from stanceml.corpus import iter_json_objects
+
+    try:
+        if path == "-":
+            raw = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as fh:
+                raw = fh.read()
+    except UnicodeDecodeError as err:
+        raise SystemExit(f"error: {path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise SystemExit(f"error: {path}: cannot read: {err.strerror or err}") from None
+    problems: list = []
+    for number, record in iter_json_objects(raw, path, problems):
+        if problems:  # a bad line before this one
+            break
+        missing = [k for k in ("sentence", "actor", "target") if not isinstance(record.get(k), str) or not record[k].strip()]
+        if missing:
+            raise SystemExit(f"error: {path}:{number} [{', '.join(missing)}]: missing, empty or not a string")
+        yield record
+    if problems:
+        raise SystemExit(f"error: {problems[0]}")
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

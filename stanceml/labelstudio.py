@@ -44,7 +44,15 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 from xml.sax.saxutils import quoteattr
 
 from stanceml.analyze import clean_targets, content_stems, is_about
-from stanceml.corpus import Article, CorpusError, Problem, normalize_target, parse_article, parse_triple
+from stanceml.corpus import (
+    Article,
+    CorpusError,
+    Problem,
+    iter_json_objects,
+    normalize_target,
+    parse_article,
+    parse_triple,
+)
 from stanceml.inputs import StanceInput
 from stanceml.io import atomic_write_text, write_json
 from stanceml.labels import LABELS, TAGS
@@ -493,15 +501,9 @@ def write_annotations(
             except (OSError, UnicodeDecodeError) as err:
                 problems.append(Problem(str(path), 0, "", f"cannot read: {err}"))
                 continue
-            for number, line in enumerate(existing.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    old = json.loads(line)
-                except json.JSONDecodeError as err:
-                    problems.append(Problem(str(path), number, "", f"malformed JSON: {err.msg}; fix the file before importing"))
-                    continue
-                if isinstance(old, dict) and all(isinstance(old.get(k), str) for k in ("sentence", "actor", "target")):
+            # A malformed line is a problem to fix before importing (nothing is written then).
+            for number, old in iter_json_objects(existing, path, problems):
+                if all(isinstance(old.get(k), str) for k in ("sentence", "actor", "target")):
                     known[(old["sentence"], old["actor"], normalize_target(old["target"]))] = (str(old.get("stance")), number)
         new = []
         for rec in recs:

@@ -268,3 +268,17 @@ def test_actors_named_in_the_target_are_not_asked_about_it():
     assert actors == {"Poland", "Germany"}
     kept = {r.actor for r in analyze_text(FakePredictor(), text, [target], skip_target_actors=False)}
     assert {"Ukraine", "NATO"} <= kept
+
+
+def test_article_jsonl_errors_name_the_first_bad_line(tmp_path):
+    from stanceml.articles import ArticleError, read_articles
+
+    src = tmp_path / "a.jsonl"
+    src.write_text('{"text": "Spain backed it."}\n{"title": "no text"}\n{oops\n')
+    with pytest.raises(ArticleError, match=r"a.jsonl:2 \[text\]"):
+        read_articles(src)
+    src.write_text('{"text": "Spain backed it."}\n{oops\n{"title": "no text"}\n')
+    with pytest.raises(ArticleError, match="a.jsonl:2: malformed JSON"):
+        read_articles(src)
+    src.write_text('{"text": "Spain backed it."}\n\n{"text": "Poland did not."}\n')
+    assert [a.text for a in read_articles(src)] == ["Spain backed it.", "Poland did not."]

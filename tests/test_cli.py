@@ -39,3 +39,21 @@ def test_bad_jsonl_names_line(tiny_run, tmp_path):
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="not a folder"):
         main(["predict", "--model", str(tmp_path / "nope"), "--sentence", "a", "--actor", "a", "--target", "b"])
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b'{"sentence": "a b", "actor": "a", "target": "b"}\n[1, 2]\n', "in.jsonl:2: each line must be a JSON object"),
+    (b'{"sentence": "a b", "actor": "a", "target": "b"}\n{oops\n{"actor": "a"}\n', "in.jsonl:2: malformed JSON"),
+    (b'{"sentence": "a b", "actor": "a"}\n{oops\n', "in.jsonl:1 [target]"),
+    (b'\xff\xfe not utf-8\n', "in.jsonl: not valid UTF-8"),
+])
+def test_bad_input_file_names_the_first_bad_line(tmp_path, content, expected):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(content)
+    with pytest.raises(SystemExit, match=expected.replace("[", r"\[")):
+        main(["predict", "--model", str(tmp_path / "unused"), "--input", str(src)])
+
+
+def test_missing_input_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="nope.jsonl: cannot read"):
+        main(["predict", "--model", str(tmp_path / "unused"), "--input", str(tmp_path / "nope.jsonl")])

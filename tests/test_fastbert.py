@@ -156,7 +156,7 @@ def test_auto_uses_onnx_fp32_when_the_fast_forward_steps_aside(tiny_run, monkeyp
     (export / "stanceml.json").write_text(json.dumps(meta))
     monkeypatch.setattr("stanceml.modeling.cpu_has_native_bf16", lambda: False)
     assert StancePredictor.from_pretrained(export).backend_name == "torch-fp32"
-    monkeypatch.setattr(fastbert, "fast_forward", lambda model, dtype=None: None)
+    monkeypatch.setattr("stanceml.backends.fast_forward", lambda model, dtype=None: None)
     p = StancePredictor.from_pretrained(export)
     assert p.backend_name == "onnx-fp32"
     assert p.predict_proba([{"sentence": "Spain backed the tariff.", "actor": "Spain", "target": "the tariff"}]).shape == (1, 3)
