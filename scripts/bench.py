@@ -31,7 +31,7 @@ PATHS = ["pipeline-fp32", "torch-fp32-plain", "torch-fp32", "torch-bf16-plain", 
 
 
 def load_rows(data: str) -> list[dict]:
-    from stanceml.dataset import load_splits
+    from stanceml.data.dataset import load_splits
 
     return load_splits(data)["test"].to_list()
 
@@ -76,7 +76,8 @@ def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int)
     import numpy as np
 
     from stanceml import StancePredictor
-    from stanceml.inputs import format_pair, rows_to_inputs
+    from stanceml.modeling.inputs import format_pair
+    from stanceml.records import rows_to_inputs
     from stanceml.labels import LABELS
 
     rows = load_rows(data)
@@ -97,7 +98,7 @@ def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int)
         backend, precision = ("auto", "auto") if name == "auto" else name.split("-")[:2]
         p = StancePredictor.from_pretrained(model, backend=backend, precision=precision, batch_size=64)
         if name.endswith("-plain"):
-            from stanceml.backends import TorchBackend
+            from stanceml.inference.backends import TorchBackend
 
             p.backend = TorchBackend(p.model, precision, fast=False)
         load_s = time.perf_counter() - started
@@ -146,7 +147,7 @@ def train_speed(data: str, steps: int, precision: str) -> dict:
     import tempfile
 
     from stanceml.config import DataConfig, ModelConfig, TrainConfig, TrainerConfig
-    from stanceml.train import train
+    from stanceml.training.trainer import train
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = TrainConfig(run_name="bench", run_dir=tmp, data=DataConfig(output_dir=data, card_path=None),
@@ -178,7 +179,7 @@ def main() -> None:
 
     from stanceml.io import write_json
     from stanceml.labels import LABELS
-    from stanceml.metrics import macro_f1
+    from stanceml.evaluation.metrics import macro_f1
 
     rows = load_rows(args.data)
     gold = [r["stance"] for r in rows]
@@ -196,7 +197,8 @@ def main() -> None:
 
     config = json.loads((Path(args.model) / "config.json").read_text())
     tok = AutoTokenizer.from_pretrained(args.model)
-    from stanceml.inputs import format_pair, rows_to_inputs
+    from stanceml.modeling.inputs import format_pair
+    from stanceml.records import rows_to_inputs
 
     pairs = [format_pair(x) for x in rows_to_inputs(rows)]
     lengths = [len(ids) for ids in tok([p.text for p in pairs], [p.text_pair for p in pairs])["input_ids"]]

@@ -5,21 +5,22 @@
 
 from __future__ import annotations
 
-import _schemas
+from typing import Any
+
+import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.data.dataset import build_dataset
+from stanceml.io import DataError
 from stanceml.config import BuildConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="build")
-def main(cfg) -> int:
-    from stanceml.corpus import CorpusError
-    from stanceml.dataset import build_dataset
-
+def main(cfg: Any) -> int:
     conf: BuildConfig = _schemas.to_object(cfg)
     try:
         card = build_dataset(conf.data)
-    except (CorpusError, ValueError, FileNotFoundError) as err:
+    except (DataError, ValueError, FileNotFoundError) as err:
         _schemas.fail(err)
     splits = ", ".join(f"{k} {v['triples']}" for k, v in card["splits"].items())
     print(f"dataset -> {conf.data.output_dir}: {splits}")

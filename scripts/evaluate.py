@@ -5,22 +5,23 @@
 
 from __future__ import annotations
 
-import _schemas
+from typing import Any
+
+import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.artifact import ModelLoadError
+from stanceml.evaluation.evaluate import evaluate
+from stanceml.io import DataError
 from stanceml.config import EvaluateConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="evaluate")
-def main(cfg) -> float:
-    from stanceml.corpus import CorpusError
-    from stanceml.evaluate import EvalDataError, evaluate
-    from stanceml.predict import ModelLoadError
-
+def main(cfg: Any) -> float:
     conf: EvaluateConfig = _schemas.to_object(cfg)
     try:
         out = evaluate(conf)
-    except (CorpusError, EvalDataError, ModelLoadError, FileNotFoundError) as err:
+    except (DataError, DataError, ModelLoadError, FileNotFoundError) as err:
         _schemas.fail(err)
     print(f"evaluated {conf.model_dir} on {out['n']} triples -> {conf.report_dir}")
     print(f"{'system':<16} {'accuracy':>9} {'macro-F1':>9}")

@@ -5,16 +5,17 @@
 
 from __future__ import annotations
 
-import _schemas
+from typing import Any
+
+import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.export.exporter import export_model
 from stanceml.config import ExportConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="export")
-def main(cfg) -> str:
-    from stanceml.export import export_model
-
+def main(cfg: Any) -> str:
     conf: ExportConfig = _schemas.to_object(cfg)
     try:
         path = export_model(conf.run_dir, conf.export_dir, onnx=conf.onnx, data_dir=conf.data.output_dir)

@@ -8,21 +8,22 @@ file, the task's position in it, the field and the task id.
 
 from __future__ import annotations
 
-import _schemas
+from typing import Any
+
+import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.data.labelstudio.importer import import_labelstudio
+from stanceml.io import DataError
 from stanceml.config import ImportLabelStudioConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="import_labelstudio")
-def main(cfg) -> int:
-    from stanceml.corpus import CorpusError
-    from stanceml.labelstudio import import_labelstudio
-
+def main(cfg: Any) -> int:
     conf: ImportLabelStudioConfig = _schemas.to_object(cfg)
     try:
         out = import_labelstudio(conf)
-    except (CorpusError, ValueError) as err:
+    except (DataError, ValueError) as err:
         _schemas.fail(err)
     verb = "would add" if conf.dry_run else "added"
     print(f"{out['records']} annotated task(s), {out['skipped']} skipped (cancelled or not annotated)")

@@ -5,16 +5,17 @@
 
 from __future__ import annotations
 
-import _schemas
+from typing import Any
+
+import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.training.trainer import train
 from stanceml.config import TrainConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="train")
-def main(cfg) -> float:
-    from stanceml.train import train
-
+def main(cfg: Any) -> float:
     conf: TrainConfig = _schemas.to_object(cfg)
     try:
         result = train(conf)

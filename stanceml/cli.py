@@ -5,41 +5,40 @@
     stanceml analyze article.md --model models/stance-minilm --target "..." [--target ...] [--format table|json]
     stanceml serve --model models/stance-minilm [--host 127.0.0.1] [--port 8000]
 
-Heavy modules (torch, transformers, FastAPI) are imported inside the commands, so
-``stanceml --help`` stays fast.
+Heavy modules (torch, transformers, FastAPI) are imported only when a command needs them,
+so ``stanceml --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from stanceml.io import atomic_write_text
+from stanceml.analysis.analyze import analyze_text
+from stanceml.analysis.render import format_table
+from stanceml.artifact import ModelLoadError
+from stanceml.data.articles import ArticleError, read_articles
+from stanceml.inference.predictor import StancePredictor
+from stanceml.io import Problem, atomic_write_text, iter_json_objects, read_text_checked
+from stanceml.records import check_fields
+from stanceml.text.actors import DEFAULT_DIR, Gazetteer, GazetteerError
 
 
-def _read_triples(path: str) -> Iterator[dict]:
+def _read_triples(path: str) -> Iterator[dict[str, Any]]:
     """The triples of a JSONL file (``-``: stdin); exits at the first bad line, naming it."""
-    from stanceml.corpus import iter_json_objects
-
-    try:
-        if path == "-":
-            raw = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as fh:
-                raw = fh.read()
-    except UnicodeDecodeError as err:
-        raise SystemExit(f"error: {path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
-    except OSError as err:
-        raise SystemExit(f"error: {path}: cannot read: {err.strerror or err}") from None
-    problems: list = []
+    problems: list[Problem] = []
+    raw = sys.stdin.read() if path == "-" else read_text_checked(path, problems)
+    if raw is None:
+        raise SystemExit(f"error: {problems[0]}")
     for number, record in iter_json_objects(raw, path, problems):
         if problems:  # a bad line before this one
             break
-        missing = [k for k in ("sentence", "actor", "target") if not isinstance(record.get(k), str) or not record[k].strip()]
-        if missing:
-            raise SystemExit(f"error: {path}:{number} [{', '.join(missing)}]: missing, empty or not a string")
+        if not check_fields(record, path, number, problems):
+            break
         yield record
     if problems:
         raise SystemExit(f"error: {problems[0]}")
@@ -47,19 +46,13 @@ def _read_triples(path: str) -> Iterator[dict]:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict stances for one triple from flags or a JSONL file of triples; JSONL out."""
-    from stanceml.predict import ModelLoadError, StancePredictor
-
     if args.input:
         records = list(_read_triples(args.input))
     elif args.sentence and args.actor and args.target:
         records = [{"sentence": args.sentence, "actor": args.actor, "target": args.target}]
     else:
         raise SystemExit("error: give --input FILE, or all of --sentence, --actor and --target")
-    try:
-        predictor = StancePredictor.from_pretrained(args.model, batch_size=args.batch_size)
-    except ModelLoadError as err:
-        raise SystemExit(f"error: {err}") from None
-    predictions = predictor.predict(records)
+    predictions = _load_predictor(args.model, args.batch_size).predict(records)
     lines = []
     for record, pred in zip(records, predictions):
         row = {**record, "stance": pred.stance, "score": round(pred.score, 4),
@@ -74,9 +67,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_predictor(model: str, batch_size: int):
-    from stanceml.predict import ModelLoadError, StancePredictor
-
+def _load_predictor(model: str, batch_size: int) -> StancePredictor:
     try:
         return StancePredictor.from_pretrained(model, batch_size=batch_size)
     except ModelLoadError as err:
@@ -92,10 +83,8 @@ def parse_actor_flag(value: str) -> tuple[str, list[str]]:
     return name, [a.strip() for a in aliases.split("|") if a.strip()]
 
 
-def _gazetteer_from_args(args: argparse.Namespace):
+def _gazetteer_from_args(args: argparse.Namespace) -> Gazetteer:
     """The gazetteer for ``analyze``: packaged (or --gazetteer), plus or replaced by the user's."""
-    from stanceml.actors import DEFAULT_DIR, Gazetteer, GazetteerError
-
     own: dict[str, list[str]] = {}
     for value in args.actor or []:
         name, aliases = parse_actor_flag(value)
@@ -111,48 +100,8 @@ def _gazetteer_from_args(args: argparse.Namespace):
         raise SystemExit(f"error: {err}") from None
 
 
-def _snippet(evidence, width: int = 100) -> str:
-    """The evidence sentence around the actor's mention, the mention in [brackets]."""
-    s = evidence.sentence
-    a, b = evidence.mention_start - evidence.start, evidence.mention_end - evidence.start
-    if 0 <= a < b <= len(s):
-        s = f"{s[:a]}[{s[a:b]}]{s[b:]}"
-    else:
-        a = 0
-    s = s.replace("\n", " ")  # one for one, so the mention's position still holds
-    if len(s) <= width:
-        return s
-    left = max(0, min(a - width // 3, len(s) - width))
-    return ("…" if left else "") + s[left : left + width] + ("…" if left + width < len(s) else "")
-
-
-def format_table(articles_results) -> str:
-    """A plain-text table per article and target: actor, stance, score, sentences, best evidence."""
-    out = []
-    for article, results in articles_results:
-        title = f" ({article.title})" if article.title else ""
-        out.append(f"== {article.article_id}{title}")
-        if not results:
-            out.append("   no actor found in a sentence about the targets\n")
-            continue
-        targets = list(dict.fromkeys(r.target for r in results))
-        for target in targets:
-            rows = [r for r in results if r.target == target]
-            out.append(f"-- target: {target}")
-            width = max(len("actor"), *(len(r.actor) for r in rows))
-            out.append(f"{'actor':<{width}}  {'stance':<7}  score  n  best evidence")
-            for r in rows:
-                best = r.best_evidence
-                out.append(f"{r.actor:<{width}}  {r.stance:<7}  {r.score:5.2f}  {len(r.evidence):<2} {_snippet(best)}")
-            out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse articles: who stands where on each target, as a table or JSON."""
-    from stanceml.analyze import analyze_text
-    from stanceml.articles import ArticleError, read_articles
-
     articles = []
     try:
         for path in args.articles:
@@ -190,7 +139,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the model over HTTP until interrupted (Ctrl-C)."""
     try:
-        from stanceml.serve import create_app, is_loopback_host, serve
+        # Lazy on purpose: FastAPI and uvicorn are an optional extra (stanceml[serve]).
+        from stanceml.service.app import create_app, is_loopback_host, serve
     except ImportError as err:
         raise SystemExit(f"error: the HTTP service needs FastAPI and uvicorn ({err}); "
                          "install them with: pip install 'stanceml[serve]'") from None
@@ -233,10 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--actor", action="append", metavar="NAME[=ALIAS|ALIAS]",
                    help="an actor of your own, with optional aliases (repeatable)")
     a.add_argument("--actors", action="append", metavar="FILE.yaml",
-                   help="a gazetteer file of your own, in the format of stanceml/gazetteer/*.yaml (repeatable)")
+                   help="a gazetteer file of your own, in the format of stanceml/text/gazetteer/*.yaml (repeatable)")
     a.add_argument("--replace-actors", action="store_true",
                    help="use only --actor/--actors instead of adding them to the packaged gazetteer")
-    a.add_argument("--gazetteer", metavar="DIR", help="a folder of gazetteer YAML files instead of the packaged stanceml/gazetteer")
+    a.add_argument("--gazetteer", metavar="DIR", help="a folder of gazetteer YAML files instead of the packaged stanceml/text/gazetteer")
     a.add_argument("--relevance", choices=("overlap", "all"), default="overlap",
                    help="overlap: sentences sharing a content word with the target (default); all: every sentence")
     a.add_argument("--min-weight", type=float, default=0.5,
@@ -261,9 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``stanceml`` console script."""
+    """Entry point of the ``stanceml`` console script.
+
+    The command, not the library, says that nothing may reach a model hub and how quiet the
+    tokenizers are.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    return int(args.func(args))
 
 
 if __name__ == "__main__":

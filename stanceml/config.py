@@ -1,7 +1,9 @@
-"""Typed configuration: plain dataclasses, one per config group.
+"""Typed configuration: plain dataclasses, one per config group, and the one source of defaults.
 
 The scripts register these in Hydra's ConfigStore so a misspelt key or a wrong type fails
-when the YAML is composed; the library itself only ever sees these objects.
+when the YAML is composed; the library itself only ever sees these objects. The YAML files
+under ``configs/`` only choose and override: a value they repeat from here is flagged by
+``tests/test_configs.py``, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ class ExportConfig:
     onnx: bool = True
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    #: The model group names the run (``run_name: stance-${model.name}``), as in training.
+    model: ModelConfig = field(default_factory=ModelConfig)
 
 
 @dataclass
@@ -153,6 +157,8 @@ class EvaluateConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    #: The model group names the run (``run_name: stance-${model.name}``), as in training.
+    model: ModelConfig = field(default_factory=ModelConfig)
 
 
 @dataclass
@@ -167,7 +173,7 @@ class CandidatesConfig:
     targets: list[str] = field(default_factory=list)
     #: "overlap" (sentences sharing a content word with the target) or "all".
     relevance: str = "overlap"
-    #: Extra gazetteer YAML files added to the packaged actors (stanceml/gazetteer/).
+    #: Extra gazetteer YAML files added to the packaged actors (stanceml/text/gazetteer/).
     actor_files: list[str] = field(default_factory=list)
     #: The tasks JSON; ``labeling_config.xml`` is written next to it.
     output: str = "outputs/labelstudio/tasks.json"

@@ -26,5 +26,16 @@ TAGS: frozenset[str] = frozenset(
         "contrast",  # the sentence holds actors with different stances on the same target
         "multi_clause",  # long sentence with several clauses
         "mention",  # the actor is merely mentioned with respect to the target
+        # Added for corpus v2 (docs/annotation-guidelines.md, "Guidelines v2"):
+        "pronoun",  # the stance reaches the actor through a pronoun or role noun
+        "question",  # the sentence asks, or asks rhetorically
+        "passive",  # the actor is the agent of a passive ("was rejected by the council")
+        "nominal",  # the stance is carried by a noun ("Ghana's refusal to sign")
+        "co_mention",  # actor and target both named, no stance between them
+        "entity_target",  # the target is a person, organisation or country
+        "denial",  # the actor denies a stance attributed to it
+        "position_change",  # the actor's position changes or is qualified within the article
+        "multi_target",  # the actor holds stances toward two targets in the sentence
+        "minimal_pair",  # one edit away from another corpus sentence with another stance
     }
 )

@@ -96,9 +96,9 @@ def tiny_run(tmp_path_factory) -> dict:
     """Build, train (tiny model, few steps) and export once for the whole session."""
     from omegaconf import OmegaConf
 
-    from stanceml.dataset import build_dataset
-    from stanceml.export import export_model
-    from stanceml.train import train
+    from stanceml.data.dataset import build_dataset
+    from stanceml.export.exporter import export_model
+    from stanceml.training.trainer import train
 
     root = tmp_path_factory.mktemp("run")
     write_corpus(root / "data", n_articles=14)

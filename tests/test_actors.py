@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stanceml.actors import Gazetteer, GazetteerError, alias_key
+from stanceml.text.actors import Gazetteer, GazetteerError, alias_key
 
 
 @pytest.fixture(scope="module")

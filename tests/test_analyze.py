@@ -7,9 +7,11 @@ import re
 
 import pytest
 
-from stanceml.analyze import Evidence, aggregate, analyze_text, content_stems, is_about
+from stanceml.analysis.aggregate import Evidence, aggregate
+from stanceml.analysis.analyze import analyze_text
+from stanceml.text.targets import content_stems, is_about
 from stanceml.cli import main
-from stanceml.predict import StancePrediction
+from stanceml.inference.predictor import StancePrediction
 
 LABELS = ("support", "oppose", "neutral")
 CUES = {"oppose": r"blocked|rejects?|resists?|against", "support": r"backed|pushed for|supports?|favours?"}
@@ -271,7 +273,7 @@ def test_actors_named_in_the_target_are_not_asked_about_it():
 
 
 def test_article_jsonl_errors_name_the_first_bad_line(tmp_path):
-    from stanceml.articles import ArticleError, read_articles
+    from stanceml.data.articles import ArticleError, read_articles
 
     src = tmp_path / "a.jsonl"
     src.write_text('{"text": "Spain backed it."}\n{"title": "no text"}\n{oops\n')

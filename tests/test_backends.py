@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from stanceml import StanceInput, StancePredictor
-from stanceml.backends import TorchBackend, available_backends, choose_backend
+from stanceml.artifact import ExportMeta
+from stanceml.inference.backends import TorchBackend, available_backends
+from stanceml.inference.selection import choose_backend
 
 ITEMS = [
     StanceInput("While Poland backed the tariff on Monday, Hungary blocked the tariff again.", "Hungary", "the tariff"),
@@ -53,21 +55,21 @@ def test_backend_matches_torch_fp32(tiny_run, reference, backend, precision, tol
 
 def test_auto_picks_a_checked_backend(tiny_run):
     export = tiny_run["export_dir"]
-    meta = json.loads((export / "stanceml.json").read_text())
+    meta = ExportMeta.from_dict(json.loads((export / "stanceml.json").read_text()))
     key = choose_backend(export, meta, native_bf16=False)
-    assert key == "torch-fp32" or meta["backends"][key]["ok"]
+    assert key == "torch-fp32" or meta.backends[key]["ok"]
 
 
 def test_auto_prefers_onnx_int8_when_it_kept_accuracy(tiny_run, tmp_path):
     export = tmp_path / "m"
     shutil.copytree(tiny_run["export_dir"], export)
-    meta = json.loads((export / "stanceml.json").read_text())
-    meta["backends"]["onnx-int8"]["ok"] = True
+    meta = ExportMeta.from_dict(json.loads((export / "stanceml.json").read_text()))
+    meta.backends["onnx-int8"]["ok"] = True
     assert choose_backend(export, meta, native_bf16=False) == "onnx-int8"
-    meta["backends"]["torch-bf16"]["ok"] = True
+    meta.backends["torch-bf16"]["ok"] = True
     assert choose_backend(export, meta, native_bf16=True) == "torch-bf16"
-    meta["backends"]["onnx-int8"]["ok"] = False
-    meta["backends"]["onnx-fp32"]["ok"] = True
+    meta.backends["onnx-int8"]["ok"] = False
+    meta.backends["onnx-fp32"]["ok"] = True
     # Torch fp32 runs the fast BERT forward, which beats ONNX fp32; without it, ONNX fp32 wins.
     assert choose_backend(export, meta, native_bf16=False) == "torch-fp32"
     assert choose_backend(export, meta, native_bf16=False, fast_torch=False) == "onnx-fp32"

@@ -7,8 +7,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import compose
-from stanceml.baseline import RuleBaseline
-from stanceml.inputs import StanceInput
+from stanceml.evaluation.baselines import RuleBaseline
+from stanceml.records import StanceInput
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ def test_predict_from_flags(tiny_run, capsys):
 def test_bad_jsonl_names_line(tiny_run, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"sentence": "a", "actor": "a", "target": "b"}\n{"sentence": "a", "actor": ""}\n')
-    with pytest.raises(SystemExit, match=r"in.jsonl:2 \[actor, target\]"):
+    with pytest.raises(SystemExit, match=r"in.jsonl:2 \[actor\]: empty"):
         main(["predict", "--model", str(tiny_run["export_dir"]), "--input", str(src)])
 
 
@@ -45,7 +45,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
     (b'{"sentence": "a b", "actor": "a", "target": "b"}\n[1, 2]\n', "in.jsonl:2: each line must be a JSON object"),
     (b'{"sentence": "a b", "actor": "a", "target": "b"}\n{oops\n{"actor": "a"}\n', "in.jsonl:2: malformed JSON"),
     (b'{"sentence": "a b", "actor": "a"}\n{oops\n', "in.jsonl:1 [target]"),
-    (b'\xff\xfe not utf-8\n', "in.jsonl: not valid UTF-8"),
+    (b'\xff\xfe not utf-8\n', "in.jsonl:1: not valid UTF-8"),
 ])
 def test_bad_input_file_names_the_first_bad_line(tmp_path, content, expected):
     src = tmp_path / "in.jsonl"

@@ -12,8 +12,9 @@ import pytest
 
 from conftest import ROOT
 from stanceml.config import DataConfig, SplitConfig
-from stanceml.corpus import CorpusError, read_corpus
-from stanceml.dataset import build_dataset
+from stanceml.io import DataError
+from stanceml.data.corpus import read_corpus
+from stanceml.data.dataset import build_dataset
 
 
 def first_line(corpus: Path, article: str = "topic0-00") -> dict:
@@ -28,7 +29,7 @@ def append_line(corpus: Path, text: str, article: str = "topic0-00") -> int:
 
 
 def problems_of(corpus: Path) -> list:
-    with pytest.raises(CorpusError) as info:
+    with pytest.raises(DataError) as info:
         read_corpus(corpus / "articles", corpus / "annotations")
     return info.value.problems
 
@@ -112,7 +113,7 @@ def test_builder_writes_nothing_for_a_broken_corpus(corpus_dir, tmp_path):
     out = tmp_path / "processed"
     cfg = DataConfig(articles_dir=str(corpus_dir / "articles"), annotations_dir=str(corpus_dir / "annotations"),
                      output_dir=str(out), card_path=str(tmp_path / "card.md"))
-    with pytest.raises(CorpusError):
+    with pytest.raises(DataError):
         build_dataset(cfg)
     assert not out.exists() and not (tmp_path / "card.md").exists()
 
@@ -132,7 +133,7 @@ def test_build_script_exits_nonzero_with_file_and_line(corpus_dir, tmp_path):
 
 
 def test_split_is_by_article_and_seeded(corpus_dir, tmp_path):
-    from stanceml.dataset import load_splits
+    from stanceml.data.dataset import load_splits
 
     def build(seed: int, out: str):
         cfg = DataConfig(articles_dir=str(corpus_dir / "articles"), annotations_dir=str(corpus_dir / "annotations"),

@@ -11,7 +11,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import ROOT, compose, tmp_overrides
-from stanceml.evaluate import EvalDataError, evaluate, read_jsonl_triples
+from stanceml.io import DataError
+from stanceml.evaluation.evaluate import evaluate
+from stanceml.evaluation.rows import read_jsonl_triples
 
 TRIPLES = [
     {"sentence": "Poland backed the tariff on Monday.", "actor": "Poland", "target": "the tariff", "stance": "support", "article_id": "x1", "tags": ["implicit"]},
@@ -51,10 +53,10 @@ def test_bad_jsonl_lists_every_problem(tmp_path):
     src.write_text('{"sentence": "a", "actor": "a", "target": "b", "stance": "pro"}\nnot json\n{"sentence": "a"}\n'
                    '{"sentence": "ab", "actor": "a", "target": "b", "stance": "support", "span_start": "x"}\n'
                    '{"sentence": "ab", "actor": "a", "target": "b", "stance": "support", "tags": "hedge"}\n')
-    with pytest.raises(EvalDataError) as info:
+    with pytest.raises(DataError) as info:
         read_jsonl_triples(src)
     msg = str(info.value)
-    assert "bad.jsonl:1 [stance]" in msg and "bad.jsonl:2: malformed JSON" in msg and "bad.jsonl:3 [actor, target, stance]" in msg
+    assert "bad.jsonl:1 [stance]" in msg and "bad.jsonl:2: malformed JSON" in msg and all(f"bad.jsonl:3 [{f}]: missing" in msg for f in ("actor", "target", "stance"))
     assert "bad.jsonl:4 [span_start, span_end]" in msg and "bad.jsonl:5 [tags]" in msg
 
 

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from conftest import ROOT
-from stanceml.external import ExternalDataError, build_newsmtsc, is_newsmtsc_file, read_claim_stance, read_newsmtsc
-from stanceml.inputs import format_pair, rows_to_inputs
+from stanceml.data.external import ExternalDataError, build_newsmtsc, is_newsmtsc_file, read_claim_stance, read_newsmtsc
+from stanceml.modeling.inputs import format_pair
+from stanceml.records import rows_to_inputs
 
 EXTERNAL = ROOT.parent / "shared" / "external"
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from stanceml import fastbert
-from stanceml.backends import TorchBackend
+from stanceml.inference import fastbert
+from stanceml.inference.backends import TorchBackend
 
 
 def tiny_bert(seed: int = 0, **overrides) -> BertForSequenceClassification:
@@ -40,7 +40,7 @@ def reference(model, feed):
 
 @pytest.mark.parametrize("packed", [False, True])
 def test_fp32_matches_transformers(packed):
-    if packed and not fastbert._mkldnn_ok(torch.float32):
+    if packed and not fastbert.mkldnn_status(torch.float32)[0]:
         pytest.skip("oneDNN prepacked linear not available here")
     model = tiny_bert()
     feed = batch()
@@ -154,9 +154,9 @@ def test_auto_uses_onnx_fp32_when_the_fast_forward_steps_aside(tiny_run, monkeyp
     meta = json.loads((export / "stanceml.json").read_text())
     meta["backends"]["onnx-int8"]["ok"], meta["backends"]["onnx-fp32"]["ok"] = False, True
     (export / "stanceml.json").write_text(json.dumps(meta))
-    monkeypatch.setattr("stanceml.modeling.cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr("stanceml.inference.predictor.cpu_has_native_bf16", lambda: False)
     assert StancePredictor.from_pretrained(export).backend_name == "torch-fp32"
-    monkeypatch.setattr("stanceml.backends.fast_forward", lambda model, dtype=None: None)
+    monkeypatch.setattr("stanceml.inference.backends.fast_forward", lambda model, dtype=None: None)
     p = StancePredictor.from_pretrained(export)
     assert p.backend_name == "onnx-fp32"
     assert p.predict_proba([{"sentence": "Spain backed the tariff.", "actor": "Spain", "target": "the tariff"}]).shape == (1, 3)

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stanceml.corpus import CorpusError, parse_article, parse_triple, read_corpus
-from stanceml.inputs import StanceInput, as_input, format_pair
+from stanceml.io import DataError
+from stanceml.data.corpus import parse_article, parse_triple, read_corpus
+from stanceml.records import StanceInput, as_input
+from stanceml.modeling.inputs import format_pair
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 ANY_JSON = st.recursive(
@@ -33,7 +35,7 @@ def test_article_parser_never_raises(raw):
     {"article_id": TEXT, "sentence": TEXT, "actor": TEXT, "target": TEXT, "stance": TEXT},
     optional={"tags": ANY_JSON})))
 def test_triple_parser_reports_problems_instead_of_raising(record):
-    from stanceml.corpus import Article
+    from stanceml.data.corpus import Article
 
     articles = {"a": Article("a", "t", "2024-01-01", "x", "Hungary blocked the plan.")}
     problems: list = []
@@ -53,7 +55,7 @@ def test_read_corpus_raises_only_corpus_error(tmp_path_factory, lines, body):
     (root / "annotations" / "a.jsonl").write_text("\n".join(line.replace("\n", " ") for line in lines))
     try:
         read_corpus(root / "articles", root / "annotations")
-    except CorpusError as err:
+    except DataError as err:
         assert all(p.path for p in err.problems)
 
 

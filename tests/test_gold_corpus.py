@@ -7,9 +7,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import ROOT, compose
-from stanceml.agreement import agreement_summary
-from stanceml.corpus import read_corpus
-from stanceml.dataset import data_card, render_card, split_articles
+from stanceml.data.agreement import agreement_summary
+from stanceml.data.corpus import read_corpus
+from stanceml.data.card import data_card, render_card
+from stanceml.data.dataset import corpus_hash, split_articles
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def gold():
     cfg = OmegaConf.to_object(compose("build", [f"paths.root_dir={ROOT}"])).data
     corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir)
     splits = split_articles(corpus, cfg.split)
-    card = data_card(corpus, splits, agreement_summary(cfg.agreement_path, corpus))
+    card = data_card(corpus, splits, corpus_hash(corpus), agreement_summary(cfg.agreement_path, corpus))
     return corpus, card
 
 

@@ -15,17 +15,14 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from conftest import ROOT, compose
-from stanceml.actors import Gazetteer
+from stanceml.text.actors import Gazetteer
 from stanceml.config import BaselineConfig, CandidatesConfig, ImportLabelStudioConfig
-from stanceml.corpus import CorpusError, read_corpus
+from stanceml.io import DataError
+from stanceml.data.corpus import read_corpus
 from stanceml.labels import LABELS, TAGS
-from stanceml.baseline import RuleBaseline
-from stanceml.labelstudio import (
-    candidate_tasks,
-    import_export,
-    labeling_config,
-    write_annotations,
-)
+from stanceml.evaluation.baselines import RuleBaseline
+from stanceml.data.labelstudio.tasks import candidate_tasks, labeling_config
+from stanceml.data.labelstudio.importer import import_export, write_annotations
 
 ARTICLE_ID = "ev-tariff-01"
 S_HUNGARY = "Hungary firmly rejects the tariff on electric vehicles."
@@ -201,9 +198,9 @@ def test_sentences_across_a_line_break_are_skipped_with_a_warning(tmp_path):
 
 def test_unusable_articles_are_reported_with_their_file(tmp_path):
     (tmp_path / "bad.md").write_text("no front matter here\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match="bad.md"):
+    with pytest.raises(DataError, match="bad.md"):
         candidate_tasks(tmp_path, ["the tariff"], Gazetteer.from_actors(["Hungary"]), None)
-    with pytest.raises(CorpusError, match="no such file or folder"):
+    with pytest.raises(DataError, match="no such file or folder"):
         candidate_tasks(tmp_path / "missing", ["the tariff"], Gazetteer.from_actors(["Hungary"]), None)
 
 
@@ -266,7 +263,7 @@ def test_merge_keeps_existing_lines_and_refuses_a_changed_stance(project):
 
     flipped = [dict(r, stance="support") if r["actor"] == "Hungary" else r for r in records]
     before = path.read_bytes()
-    with pytest.raises(CorpusError) as err:
+    with pytest.raises(DataError) as err:
         write_annotations(flipped, ann)
     (problem,) = err.value.problems
     assert problem.path == str(path) and problem.line == 3 and problem.field == "stance"
@@ -291,7 +288,7 @@ def test_broken_export_names_file_position_and_field(project):
     tasks[d]["annotations"][0]["result"] = result("neutral", ["sarcasm"])
     bad = project["export"].with_name("broken.json")
     bad.write_text(json.dumps(tasks), encoding="utf-8")
-    with pytest.raises(CorpusError) as err:
+    with pytest.raises(DataError) as err:
         import_export(bad, project["articles"])
     found = {(p.line, p.field) for p in err.value.problems}
     assert found == {(a + 1, "stance"), (b + 1, "sentence"), (c + 1, "stance"), (d + 1, "tags")}
@@ -313,7 +310,7 @@ def test_conflicting_tasks_and_unknown_articles_are_reported(project):
     stray["id"], stray["data"]["article_id"] = 100, "no-such-article"
     bad = project["export"].with_name("conflict.json")
     bad.write_text(json.dumps(tasks + [twin, stray]), encoding="utf-8")
-    with pytest.raises(CorpusError) as err:
+    with pytest.raises(DataError) as err:
         import_export(bad, project["articles"])
     message = str(err.value)
     assert f"{bad}:{len(tasks) + 1} [stance]: task id 99: labelled 'support', but task id {hungary['id']}" in message
@@ -328,7 +325,7 @@ def test_conflicting_tasks_and_unknown_articles_are_reported(project):
 def test_files_that_are_not_a_json_export(tmp_path, content, reason):
     path = tmp_path / "export.json"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(CorpusError, match=reason):
+    with pytest.raises(DataError, match=reason):
         import_export(path, tmp_path)
 
 

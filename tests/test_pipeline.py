@@ -59,7 +59,7 @@ def test_export_loads_with_plain_transformers_pipeline(tiny_run):
     from transformers import pipeline
 
     from stanceml import StanceInput, StancePredictor
-    from stanceml.inputs import format_pair
+    from stanceml.modeling.inputs import format_pair
 
     export = tiny_run["export_dir"]
     clf = pipeline("text-classification", model=str(export), top_k=None)
@@ -68,7 +68,7 @@ def test_export_loads_with_plain_transformers_pipeline(tiny_run):
     pair = format_pair(item, predictor.template)
     scores = {d["label"]: d["score"] for d in clf({"text": pair.text, "text_pair": pair.text_pair})}
     # The plain pipeline has no temperature scaling: compare with the raw softmax.
-    from stanceml.stats import softmax
+    from stanceml.calibration import softmax
 
     raw = softmax(predictor.logits([item]))[0]
     assert set(scores) == set(predictor.labels)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from stanceml import StanceInput, StancePredictor
-from stanceml.predict import ModelLoadError
+from stanceml.artifact import ModelLoadError
 
 SENTENCES = [
     ("While Poland backed the tariff on Monday, Hungary blocked the tariff again.", "Hungary", "the tariff"),
@@ -52,7 +52,7 @@ def test_batch_equals_one_at_a_time(predictor):
 
 
 def test_two_actors_in_one_sentence_get_different_inputs(predictor):
-    from stanceml.inputs import format_pair
+    from stanceml.modeling.inputs import format_pair
 
     a, b = format_pair(INPUTS[0], predictor.template), format_pair(INPUTS[1], predictor.template)
     assert a.text != b.text and "[[ Hungary ]]" in a.text and "[[ Poland ]]" in b.text
@@ -96,7 +96,7 @@ def test_actor_not_in_sentence_is_flagged(predictor):
 def test_label_map_is_read_from_the_export(tiny_run):
     meta = json.loads((tiny_run["export_dir"] / "stanceml.json").read_text())
     assert meta["labels"] == ["support", "oppose", "neutral"]
-    assert meta["weights_sha256"] and meta["data_hash"] == tiny_run["card"]["hash"]
+    assert meta["checksums"]["model.safetensors"] and meta["data_hash"] == tiny_run["card"]["hash"]
 
 
 @pytest.mark.parametrize("damage", ["missing_meta", "missing_weights", "label_swap", "meta_label_order",

@@ -7,10 +7,10 @@ import unicodedata
 import numpy as np
 import pytest
 
-from stanceml.inputs import clean_text
+from stanceml.modeling.inputs import clean_text
 from stanceml.labels import LABELS
-from stanceml.modeling import load_tokenizer
-from stanceml.predict import StancePredictor
+from stanceml.modeling.models import load_tokenizer
+from stanceml.inference.predictor import StancePredictor
 
 
 class EchoBackend:

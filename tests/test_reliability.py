@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 
 from conftest import ROOT, compose, tmp_overrides, write_corpus
 from stanceml import StanceInput, StancePredictor
-from stanceml.predict import sha256_file
+from stanceml.artifact import sha256_file
 
 
 def _wait_for(predicate, timeout: float, proc: subprocess.Popen) -> bool:
@@ -73,14 +73,14 @@ with atomic_dir({str(out)!r}) as tmp:
 
 
 def _train(root: Path, *extra: str):
-    from stanceml.train import train
+    from stanceml.training.trainer import train
 
     return train(OmegaConf.to_object(compose("train", tmp_overrides(root) + ["experiment=tiny", *extra])))
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from stanceml.dataset import build_dataset
+    from stanceml.data.dataset import build_dataset
 
     root = tmp_path_factory.mktemp("rel")
     write_corpus(root / "data", n_articles=14)
@@ -175,7 +175,7 @@ def test_torchrun_two_processes_trains_and_exports(built, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = json.loads((built / "outputs" / "ddp" / "run.json").read_text())
     assert state["metrics"]["train_loss"] < 1.2  # not doubled by cross-rank token averaging
-    from stanceml.export import export_model
+    from stanceml.export.exporter import export_model
 
     export_model(built / "outputs" / "ddp", tmp_path / "ddp-export", onnx=False)
     pred = StancePredictor.from_pretrained(tmp_path / "ddp-export").predict(
@@ -192,7 +192,7 @@ def test_long_sentence_is_cropped_with_a_warning(tiny_run):
 
 
 def test_export_finds_moved_data_and_refuses_other_data(tiny_run, tmp_path):
-    from stanceml.export import export_model
+    from stanceml.export.exporter import export_model
 
     moved = tmp_path / "moved-data"
     shutil.copytree(tiny_run["train_cfg"].data.output_dir, moved)

@@ -29,7 +29,7 @@ def server(predictor):
     """Yield the base URL of a live server with small limits; stop it afterwards."""
     import uvicorn
 
-    from stanceml.serve import create_app
+    from stanceml.service.app import create_app
 
     app = create_app(predictor, max_batch=4, max_text_chars=300, max_targets=2, max_actors=3,
                      max_body_bytes=20_000)
@@ -174,10 +174,10 @@ def test_load_script_percentile():
 
 
 def test_serve_command_binds_loopback_by_default(tiny_run, monkeypatch, capsys):
-    import stanceml.serve
+    import stanceml.service.app
 
     calls = []
-    monkeypatch.setattr(stanceml.serve, "serve", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setattr(stanceml.service.app, "serve", lambda app, **kw: calls.append((app, kw)))
     assert cli_main(["serve", "--model", str(tiny_run["export_dir"]), "--max-batch", "8"]) == 0
     app, kw = calls[0]
     assert kw["host"] == "127.0.0.1" and kw["port"] == 8000 and app.state.limits["max_batch"] == 8
@@ -187,7 +187,7 @@ def test_serve_command_binds_loopback_by_default(tiny_run, monkeypatch, capsys):
 
 
 def test_is_loopback_host():
-    from stanceml.serve import is_loopback_host
+    from stanceml.service.app import is_loopback_host
 
     assert all(is_loopback_host(h) for h in ("127.0.0.1", "127.5.0.1", "::1", "[::1]", "localhost"))
     assert not any(is_loopback_host(h) for h in ("0.0.0.0", "10.0.0.1", "example.com", ""))

