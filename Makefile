@@ -6,12 +6,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stanceml-installed
-MODEL := models/stance-minilm
+# The model config that names the run: `make run MODEL=tiny` trains, exports, evaluates and
+# serves stance-tiny end to end (the default, minilm, is the product).
+MODEL ?= minilm
+EXPORT := models/stance-$(MODEL)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-all build train export evaluate predict analyze bench newsmtsc clean
+.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench newsmtsc clean
 
 # torch first and pinned: the CPU build of 2.13.0 lies on this disk, and letting pip resolve
 # torch on its own would pull a CUDA build of several GB.
@@ -28,19 +31,19 @@ build: install
 	$(PY) scripts/build_dataset.py
 
 train: install
-	$(PY) scripts/train.py
+	$(PY) scripts/train.py model=$(MODEL)
 
 export: install
-	$(PY) scripts/export.py
+	$(PY) scripts/export.py model=$(MODEL)
 
 evaluate: install
-	$(PY) scripts/evaluate.py
+	$(PY) scripts/evaluate.py model=$(MODEL)
 
 predict: install
-	$(VENV)/bin/stanceml predict --model $(MODEL) --input data/samples/triples.jsonl
+	$(VENV)/bin/stanceml predict --model $(EXPORT) --input data/samples/triples.jsonl
 
 analyze: install
-	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(MODEL) --target "Ukraine's invitation to NATO"
+	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(EXPORT) --target "Ukraine's invitation to NATO"
 
 bench: install
 	$(PY) scripts/bench.py
@@ -53,19 +56,29 @@ newsmtsc: install
 
 run: install
 	$(PY) scripts/build_dataset.py
-	$(PY) scripts/train.py
-	$(PY) scripts/export.py
-	$(PY) scripts/evaluate.py
+	$(PY) scripts/train.py model=$(MODEL)
+	$(PY) scripts/export.py model=$(MODEL)
+	$(PY) scripts/evaluate.py model=$(MODEL)
 	@echo "== predictions of the exported model on data/samples/triples.jsonl =="
-	$(VENV)/bin/stanceml predict --model $(MODEL) --input data/samples/triples.jsonl
+	$(VENV)/bin/stanceml predict --model $(EXPORT) --input data/samples/triples.jsonl
 	@echo "== who stands where in data/samples/article.md =="
-	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(MODEL) --target "Ukraine's invitation to NATO"
+	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(EXPORT) --target "Ukraine's invitation to NATO"
 
+# Unit and integration tiers (about 2-4 minutes on 2 cores); `slow` needs the real MiniLM.
 test: install
 	$(PY) -m pytest -q -m "not slow"
 
+test-unit: install
+	$(PY) -m pytest -q -m "not slow and not integration"
+
 test-all: install
 	$(PY) -m pytest -q
+
+# Lint, format check and types on the library, scripts and tests; the layout's own figures.
+lint: install
+	$(VENV)/bin/ruff check stanceml scripts tests
+	$(VENV)/bin/ruff format --check stanceml scripts tests
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf data/processed outputs models reports

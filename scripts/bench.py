@@ -18,7 +18,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,8 +28,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 #: ``*-plain`` runs the transformers forward instead of stanceml's fast BERT forward, to show its gain.
-PATHS = ["pipeline-fp32", "torch-fp32-plain", "torch-fp32", "torch-bf16-plain", "torch-bf16", "onnx-fp32", "onnx-int8",
-         "auto"]
+PATHS = [
+    "pipeline-fp32",
+    "torch-fp32-plain",
+    "torch-fp32",
+    "torch-bf16-plain",
+    "torch-bf16",
+    "onnx-fp32",
+    "onnx-int8",
+    "auto",
+]
 
 
 def load_rows(data: str) -> list[dict]:
@@ -43,6 +53,8 @@ def matmul_gflops(n: int = 1024, repeat: int = 20) -> dict[str, float]:
     so the FLOP limit is taken from the faster of the two."""
     import torch
 
+    from stanceml.inference import fastbert
+
     a, b = torch.randn(n, n), torch.randn(n, n)
 
     def rate(fn) -> float:
@@ -54,12 +66,13 @@ def matmul_gflops(n: int = 1024, repeat: int = 20) -> dict[str, float]:
         return round(2 * n**3 * repeat / (time.perf_counter() - start) / 1e9, 1)
 
     rates = {"torch_matmul": rate(lambda: a @ b)}
-    try:
-        packed, bias = torch.ops.mkldnn._reorder_linear_weight(b.t().contiguous(), None), torch.zeros(n)
-        with torch.inference_mode():
-            rates["onednn_packed"] = rate(lambda: torch.ops.mkldnn._linear_pointwise(a, packed, bias, "none", [], ""))
-    except (RuntimeError, AttributeError):  # no oneDNN in this torch build
-        pass
+    ok, why = fastbert.mkldnn_status(torch.float32)
+    if not ok:
+        print(f"warning: no oneDNN rate ({why}); the FLOP limit uses torch.matmul alone", file=sys.stderr)
+        return rates
+    packed, bias = fastbert.prepack_linear(b.t().contiguous()), torch.zeros(n)
+    with torch.inference_mode():
+        rates["onednn_packed"] = rate(lambda: fastbert.packed_linear(a, packed, bias))
     return rates
 
 
@@ -71,48 +84,51 @@ def flops_per_sentence(config: dict, tokens: float) -> float:
     return 2 * tokens * (dense + attention)
 
 
-def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int) -> dict:
-    """Measure one path in this process; called in a subprocess by ``main``."""
+def _pipeline_path(model: str, items: list) -> Callable[[list[int], int], Any]:
+    """The plain ``transformers.pipeline`` in fp32, fed the same marked text pairs."""
+    import numpy as np
+    from transformers import pipeline
+
+    from stanceml.labels import LABELS
+    from stanceml.modeling.inputs import format_pair
+
+    clf = pipeline("text-classification", model=model, top_k=None, device=-1)
+    feeds = [{"text": p.text, "text_pair": p.text_pair} for p in (format_pair(x) for x in items)]
+
+    def predict(batch_items: list[int], batch_size: int) -> Any:
+        out = clf([feeds[i] for i in batch_items], batch_size=batch_size)
+        return np.array([[next(d["score"] for d in o if d["label"] == label) for label in LABELS] for o in out])
+
+    return predict
+
+
+def _predictor_path(name: str, model: str, items: list) -> tuple[Callable[[list[int], int], Any], Any]:
+    """A stanceml backend (``*-plain``: the transformers forward inside our predictor)."""
+    from stanceml import StancePredictor
+    from stanceml.inference.backends import TorchBackend
+
+    backend, precision = ("auto", "auto") if name == "auto" else name.split("-")[:2]
+    p = StancePredictor.from_pretrained(model, backend=backend, precision=precision, batch_size=64)
+    if name.endswith("-plain"):
+        p.backend = TorchBackend(p.model, precision, fast=False)
+
+    def predict(batch_items: list[int], batch_size: int) -> Any:
+        p.batch_size = batch_size
+        return p.logits([items[i] for i in batch_items])
+
+    return predict, p
+
+
+def _measure(predict: Callable[[list[int], int], Any], n: int, n_latency: int, n_throughput: int) -> dict:
+    """Batch-1 latency (p50, p95) and batch-64 throughput, after one untimed pass.
+
+    Why the warm-up: oneDNN (our torch paths) builds a kernel the first time it sees a
+    sequence length, about 2 ms once per length; a service pays that only at its first
+    requests (or at start-up: StancePredictor.warmup()).
+    """
     import numpy as np
 
-    from stanceml import StancePredictor
-    from stanceml.modeling.inputs import format_pair
-    from stanceml.records import rows_to_inputs
-    from stanceml.labels import LABELS
-
-    rows = load_rows(data)
-    items = rows_to_inputs(rows)
-    started = time.perf_counter()
-    if name == "pipeline-fp32":
-        from transformers import pipeline
-
-        clf = pipeline("text-classification", model=model, top_k=None, device=-1)
-        load_s = time.perf_counter() - started
-        pairs = [format_pair(x) for x in items]
-        feeds = [{"text": p.text, "text_pair": p.text_pair} for p in pairs]
-
-        def predict(batch_items, batch_size):
-            out = clf([feeds[i] for i in batch_items], batch_size=batch_size)
-            return np.array([[next(d["score"] for d in o if d["label"] == label) for label in LABELS] for o in out])
-    else:
-        backend, precision = ("auto", "auto") if name == "auto" else name.split("-")[:2]
-        p = StancePredictor.from_pretrained(model, backend=backend, precision=precision, batch_size=64)
-        if name.endswith("-plain"):
-            from stanceml.inference.backends import TorchBackend
-
-            p.backend = TorchBackend(p.model, precision, fast=False)
-        load_s = time.perf_counter() - started
-
-        def predict(batch_items, batch_size):
-            p.batch_size = batch_size
-            return p.logits([items[i] for i in batch_items])
-
-    index = list(range(len(items)))
-
-    # Warm-up: one untimed pass over the same inputs, so each path is timed in its steady state.
-    # oneDNN (our torch paths) builds a kernel the first time it sees a sequence length, which
-    # costs about 2 ms once per length; a service pays that only at its first requests (or at
-    # start-up: StancePredictor.warmup()).
+    index = list(range(n))
     predict(index[:16], 16)
     for i in index[:n_latency]:
         predict([i], 1)
@@ -121,23 +137,35 @@ def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int)
         t = time.perf_counter()
         predict([i], 1)
         lat.append(time.perf_counter() - t)
-    reps = max(1, -(-n_throughput // len(index)))
+    reps = max(1, -(-n_throughput // n))
     t = time.perf_counter()
     for _ in range(reps):
         scores = predict(index, 64)
-    throughput = reps * len(index) / (time.perf_counter() - t)
-    result = {
-        "path": name,
-        "load_s": round(load_s, 2),
+    return {
         "latency_ms_p50": round(float(np.percentile(lat, 50)) * 1000, 2),
         "latency_ms_p95": round(float(np.percentile(lat, 95)) * 1000, 2),
-        "sentences_per_s_b64": round(throughput, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "sentences_per_s_b64": round(reps * n / (time.perf_counter() - t), 1),
         "pred": np.asarray(scores).argmax(1).tolist(),
     }
-    if name == "auto":
+
+
+def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int) -> dict:
+    """Measure one path in this process; called in a subprocess by ``main``."""
+    from stanceml.records import rows_to_inputs
+
+    items = rows_to_inputs(load_rows(data))
+    started = time.perf_counter()
+    p = None
+    if name == "pipeline-fp32":
+        predict = _pipeline_path(model, items)
+    else:
+        predict, p = _predictor_path(name, model, items)
+    result = {"path": name, "load_s": round(time.perf_counter() - started, 2)}
+    result.update(_measure(predict, len(items), n_latency, n_throughput))
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if p is not None and name == "auto":
         result["resolved"] = p.backend_name
-    if name != "pipeline-fp32" and getattr(p.backend, "name", "") == "torch":
+    if p is not None and getattr(p.backend, "name", "") == "torch":
         result["fast_forward"] = p.backend.fast is not None
     return result
 
@@ -150,15 +178,23 @@ def train_speed(data: str, steps: int, precision: str) -> dict:
     from stanceml.training.trainer import train
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = TrainConfig(run_name="bench", run_dir=tmp, data=DataConfig(output_dir=data, card_path=None),
-                          model=ModelConfig(),
-                          trainer=TrainerConfig(max_steps=steps, precision=precision, logging_steps=1000))
+        cfg = TrainConfig(
+            run_name="bench",
+            run_dir=tmp,
+            data=DataConfig(output_dir=data, card_path=None),
+            model=ModelConfig(),
+            trainer=TrainerConfig(max_steps=steps, precision=precision, logging_steps=1000),
+        )
         m = train(cfg).metrics
-    return {"precision": precision, "steps": steps, "examples_per_s": m["train_examples_per_second"],
-            "validation_macro_f1": round(m["validation"]["macro_f1"], 4)}
+    return {
+        "precision": precision,
+        "steps": steps,
+        "examples_per_s": m["train_examples_per_second"],
+        "validation_macro_f1": round(m["validation"]["macro_f1"], 4),
+    }
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models" / "stance-minilm"))
     ap.add_argument("--data", default=str(ROOT / "data" / "processed" / "gold"))
@@ -169,48 +205,43 @@ def main() -> None:
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
     ap.add_argument("--one", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    if args.one:
-        print(json.dumps(run_one(args.one, args.model, args.data, args.latency_n, args.throughput_n)))
-        return
 
-    import numpy as np
-
-    from stanceml.io import write_json
-    from stanceml.labels import LABELS
-    from stanceml.evaluation.metrics import macro_f1
-
-    rows = load_rows(args.data)
-    gold = [r["stance"] for r in rows]
+def _run_paths(args: argparse.Namespace) -> list[dict]:
+    """Each path in its own subprocess, so memory and thread settings do not leak between them."""
     results = []
     for name in args.paths.split(","):
-        proc = subprocess.run([sys.executable, __file__, "--one", name, "--model", args.model, "--data", args.data,
-                               "--latency-n", str(args.latency_n), "--throughput-n", str(args.throughput_n)],
-                              check=False, capture_output=True, text=True)
+        cmd = [sys.executable, __file__, "--one", name, "--model", args.model, "--data", args.data,
+               "--latency-n", str(args.latency_n), "--throughput-n", str(args.throughput_n)]  # fmt: skip
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{name}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
             continue
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return results
 
+
+def _token_lengths(model: str, rows: list[dict]) -> list[int]:
     from transformers import AutoTokenizer
 
-    config = json.loads((Path(args.model) / "config.json").read_text())
-    tok = AutoTokenizer.from_pretrained(args.model)
     from stanceml.modeling.inputs import format_pair
     from stanceml.records import rows_to_inputs
 
+    tok = AutoTokenizer.from_pretrained(model)
     pairs = [format_pair(x) for x in rows_to_inputs(rows)]
-    lengths = [len(ids) for ids in tok([p.text for p in pairs], [p.text_pair for p in pairs])["input_ids"]]
-    rates = matmul_gflops()
-    gflops = max(rates.values())
-    per_sentence = float(np.mean([flops_per_sentence(config, n) for n in lengths]))
-    limit = gflops * 1e9 / per_sentence
+    return [len(ids) for ids in tok([p.text for p in pairs], [p.text_pair for p in pairs])["input_ids"]]
 
-    # Agreement is measured against the plain transformers forward in fp32 (the pipeline).
-    ref = next((r for r in results if r["path"] == "pipeline-fp32"), results[0])
+
+def _score_paths(results: list[dict], gold: list[str], limit: float) -> None:
+    """Agreement with the plain transformers forward in fp32 (the pipeline), F1, and ratios."""
+    import numpy as np
+
+    from stanceml.evaluation.metrics import macro_f1
+    from stanceml.labels import LABELS
+
     base = next((r for r in results if r["path"] == "pipeline-fp32"), None)
-    ref_p = np.array(ref["pred"])
+    ref_p = np.array((base or results[0])["pred"])
     ref_f1 = macro_f1(gold, [LABELS[i] for i in ref_p])
     for r in results:
         pred = np.array(r.pop("pred"))
@@ -222,29 +253,70 @@ def main() -> None:
             r["speedup_b64_vs_pipeline"] = round(r["sentences_per_s_b64"] / base["sentences_per_s_b64"], 2)
             r["latency_ratio_vs_pipeline"] = round(base["latency_ms_p50"] / r["latency_ms_p50"], 2)
 
+
+def _print_table(out: dict) -> None:
+    rates, inputs = out["machine"]["fp32_matmul_gflops"], out["inputs"]
+    print(f"CPU: {out['machine']['cpu']}")
+    print(
+        f"fp32 matmul {' / '.join(f'{v:.0f} ({k})' for k, v in rates.items())} GFLOP/s; "
+        f"{inputs['mean_tokens']:.1f} tokens/sentence on average; "
+        f"fp32 FLOP limit {inputs['fp32_flop_limit_sentences_per_s']:.0f} sentences/s"
+    )
+    print(f"{'path':<19}{'load s':>8}{'p50 ms':>8}{'p95 ms':>8}{'sent/s b64':>11}{'x pipe':>8}{'lat x':>7}"
+          f"{'RSS MB':>8}{'agree':>7}{'F1':>7}{'% limit':>8}")  # fmt: skip
+    for r in out["inference"]:
+        label = r["path"] + (f" ({r['resolved']})" if "resolved" in r else "")
+        print(
+            f"{label:<19}{r['load_s']:>8.2f}{r['latency_ms_p50']:>8.2f}{r['latency_ms_p95']:>8.2f}"
+            f"{r['sentences_per_s_b64']:>11.1f}{r.get('speedup_b64_vs_pipeline', 0):>8.2f}"
+            f"{r.get('latency_ratio_vs_pipeline', 0):>7.2f}{r['peak_rss_mb']:>8.0f}{r['agreement_with_fp32']:>7.3f}"
+            f"{r['macro_f1']:>7.3f}{100 * r['share_of_fp32_flop_limit']:>7.0f}%"
+        )
+    for t in out["training"]:
+        print(f"training {t['precision']}: {t['examples_per_s']} examples/s over {t['steps']} steps")
+
+
+def cpu_kind() -> str:
+    """The CPU flags that decide which paths are fast here (bf16 units or AVX2 only)."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return "unknown"
+    found = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
+    return ", ".join(found) or "no AVX2"
+
+
+def main() -> None:
+    args = _parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.model, args.data, args.latency_n, args.throughput_n)))
+        return
+    import numpy as np
+
+    from stanceml.io import write_json
+
+    rows = load_rows(args.data)
+    results = _run_paths(args)
+    lengths = _token_lengths(args.model, rows)
+    config = json.loads((Path(args.model) / "config.json").read_text())
+    rates = matmul_gflops()
+    per_sentence = float(np.mean([flops_per_sentence(config, n) for n in lengths]))
+    limit = max(rates.values()) * 1e9 / per_sentence
+    _score_paths(results, [r["stance"] for r in rows], limit)
     training = [] if args.skip_train else [train_speed(args.data, args.train_steps, p) for p in ("fp32", "bf16")]
     out = {
-        "machine": {"cpus": os.cpu_count(), "fp32_matmul_gflops": rates},
-        "inputs": {"n": len(rows), "mean_tokens": round(float(np.mean(lengths)), 1),
-                   "gflop_per_sentence": round(per_sentence / 1e9, 3),
-                   "fp32_flop_limit_sentences_per_s": round(limit, 1)},
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_kind(), "fp32_matmul_gflops": rates},
+        "inputs": {
+            "n": len(rows),
+            "mean_tokens": round(float(np.mean(lengths)), 1),
+            "gflop_per_sentence": round(per_sentence / 1e9, 3),
+            "fp32_flop_limit_sentences_per_s": round(limit, 1),
+        },
         "inference": results,
         "training": training,
     }
     write_json(args.out, out)
-    print(f"fp32 matmul {' / '.join(f'{v:.0f} ({k})' for k, v in rates.items())} GFLOP/s; "
-          f"{np.mean(lengths):.1f} tokens/sentence on average; "
-          f"fp32 FLOP limit {limit:.0f} sentences/s")
-    head = f"{'path':<19}{'load s':>8}{'p50 ms':>8}{'p95 ms':>8}{'sent/s b64':>11}{'x pipe':>8}{'lat x':>7}{'RSS MB':>8}{'agree':>7}{'F1':>7}{'% limit':>8}"
-    print(head)
-    for r in results:
-        label = r["path"] + (f" ({r['resolved']})" if "resolved" in r else "")
-        print(f"{label:<19}{r['load_s']:>8.2f}{r['latency_ms_p50']:>8.2f}{r['latency_ms_p95']:>8.2f}"
-              f"{r['sentences_per_s_b64']:>11.1f}{r.get('speedup_b64_vs_pipeline', 0):>8.2f}"
-              f"{r.get('latency_ratio_vs_pipeline', 0):>7.2f}{r['peak_rss_mb']:>8.0f}{r['agreement_with_fp32']:>7.3f}"
-              f"{r['macro_f1']:>7.3f}{100 * r['share_of_fp32_flop_limit']:>7.0f}%")
-    for t in training:
-        print(f"training {t['precision']}: {t['examples_per_s']} examples/s over {t['steps']} steps")
+    _print_table(out)
     print(f"-> {args.out}")
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.config import CandidatesConfig
 from stanceml.data.labelstudio.tasks import make_candidates
 from stanceml.evaluation.baselines import RuleBaseline
 from stanceml.io import DataError
 from stanceml.text.actors import GazetteerError
-from stanceml.config import CandidatesConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="candidates")

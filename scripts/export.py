@@ -1,6 +1,6 @@
 """Export a trained run as a self-contained model folder.
 
-    python scripts/export.py [run_name=stance-minilm] [export_dir=models/my-model]
+python scripts/export.py [run_name=stance-minilm] [export_dir=models/my-model]
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
-from stanceml.export.exporter import export_model
 from stanceml.config import ExportConfig
+from stanceml.export.exporter import export_model
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="export")

@@ -13,9 +13,9 @@ from typing import Any
 import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
+from stanceml.config import ImportLabelStudioConfig
 from stanceml.data.labelstudio.importer import import_labelstudio
 from stanceml.io import DataError
-from stanceml.config import ImportLabelStudioConfig
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="import_labelstudio")
@@ -27,8 +27,10 @@ def main(cfg: Any) -> int:
         _schemas.fail(err)
     verb = "would add" if conf.dry_run else "added"
     print(f"{out['records']} annotated task(s), {out['skipped']} skipped (cancelled or not annotated)")
-    print(f"{verb} {out['added']} triple(s) to {len(out['files'])} file(s) in {conf.annotations_dir}; "
-          f"{out['unchanged']} already there")
+    print(
+        f"{verb} {out['added']} triple(s) to {len(out['files'])} file(s) in {conf.annotations_dir}; "
+        f"{out['unchanged']} already there"
+    )
     return out["added"]
 
 

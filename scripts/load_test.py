@@ -124,6 +124,13 @@ def run_load(
     for t in threads:
         t.join(duration + timeout + 5)
     wall = time.perf_counter() - start
+    return _summary(url, endpoint, batch, clients, wall, latencies, errors)
+
+
+def _summary(
+    url: str, endpoint: str, batch: int, clients: int, wall: float, latencies: list[float], errors: list[str]
+) -> dict:
+    """The load run's figures: counts, throughput and latency percentiles (ms)."""
     lat = sorted(x * 1000 for x in latencies)
     return {
         "url": url,
@@ -158,9 +165,22 @@ def start_server(model: str, wait_s: float = 180.0) -> tuple[subprocess.Popen, s
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stanceml.cli", "serve", "--model", model, "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=Path(__file__).resolve().parents[1],
+        [
+            sys.executable,
+            "-m",
+            "stanceml.cli",
+            "serve",
+            "--model",
+            model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait_s

@@ -1,6 +1,6 @@
 """Fine-tune the stance classifier on the processed dataset.
 
-    python scripts/train.py [model=tiny] [experiment=tiny] [trainer.precision=fp32]
+python scripts/train.py [model=tiny] [experiment=tiny] [trainer.precision=fp32]
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import _schemas  # first: sets the offline environment before stanceml loads
 import hydra
 
-from stanceml.training.trainer import train
 from stanceml.config import TrainConfig
+from stanceml.training.trainer import train
 
 
 @hydra.main(version_base="1.3", config_path=_schemas.CONFIG_DIR, config_name="train")

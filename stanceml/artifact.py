@@ -80,7 +80,7 @@ class ExportMeta:
         return {**d.pop("extra"), **d}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExportMeta":
+    def from_dict(cls, data: dict[str, Any]) -> ExportMeta:
         """Read ``stanceml.json``'s object; a format-1 file's ``weights_sha256`` becomes a checksum."""
         data = dict(data)
         known = {f.name for f in fields(cls)} - {"extra"}
@@ -120,8 +120,10 @@ def read_meta(path: str | Path) -> ExportMeta:
             raise ModelLoadError(f"{path} is incomplete: {name} is missing")
     meta = ExportMeta.from_dict(read_json(meta_path))
     if not isinstance(meta.format_version, int) or meta.format_version > FORMAT_VERSION:
-        raise ModelLoadError(f"{meta_path}: export format {meta.format_version!r} is newer than this stanceml "
-                             f"reads (up to {FORMAT_VERSION}); upgrade stanceml or re-export the model")
+        raise ModelLoadError(
+            f"{meta_path}: export format {meta.format_version!r} is newer than this stanceml "
+            f"reads (up to {FORMAT_VERSION}); upgrade stanceml or re-export the model"
+        )
     labels = meta.labels
     if labels != list(LABELS):
         # The order is fixed once (stanceml.labels); every column of every output relies on it.
@@ -181,11 +183,18 @@ def write_export(
 def _backend_lines(backends: dict[str, dict[str, Any]]) -> list[str]:
     if not backends:
         return []
-    lines = ["", "## Backends (checked on the validation split against the transformers fp32 forward)", "",
-             "| backend | agreement | macro-F1 change | used by auto |", "|---|---|---|---|"]
+    lines = [
+        "",
+        "## Backends (checked on the validation split against the transformers fp32 forward)",
+        "",
+        "| backend | agreement | macro-F1 change | used by auto |",
+        "|---|---|---|---|",
+    ]
     for key, b in backends.items():
-        lines.append(f"| {key} | {b.get('agreement_with_fp32', 0):.3f} | {b.get('macro_f1_delta', 0):+.4f} "
-                     f"| {'eligible' if b.get('ok') else 'no'} |")
+        lines.append(
+            f"| {key} | {b.get('agreement_with_fp32', 0):.3f} | {b.get('macro_f1_delta', 0):+.4f} "
+            f"| {'eligible' if b.get('ok') else 'no'} |"
+        )
     return lines
 
 
@@ -214,8 +223,11 @@ def model_card(meta: ExportMeta) -> str:
             lines.append(f"| {split} | {m[split]['n']} | {m[split]['accuracy']:.3f} | {m[split]['macro_f1']:.3f} |")
     cal = meta.calibration
     if cal.get("fitted_on"):
-        lines += ["", f"Probabilities are temperature-scaled (T = {cal['temperature']}, fitted on the validation split; "
-                  f"ECE there {cal['ece_before']} -> {cal['ece_after']})."]
+        lines += [
+            "",
+            f"Probabilities are temperature-scaled (T = {cal['temperature']}, fitted on the validation split; "
+            f"ECE there {cal['ece_before']} -> {cal['ece_after']}).",
+        ]
     lines += _backend_lines(meta.backends)
     t = meta.input_template
     lines += [
@@ -224,18 +236,18 @@ def model_card(meta: ExportMeta) -> str:
         "",
         "```python",
         "from stanceml import StancePredictor, StanceInput",
-        "p = StancePredictor.from_pretrained(\"path/to/this/folder\")",
+        'p = StancePredictor.from_pretrained("path/to/this/folder")',
         "p.predict(StanceInput(sentence=..., actor=..., target=...)).stance",
         "```",
         "",
         "With plain transformers, mark the actor's first mention in the sentence with",
-        f"`{t.get('mark_open')} ... {t.get('mark_close')}` and pass `text_pair=\"{t.get('text_pair')}\"`:",
+        f'`{t.get("mark_open")} ... {t.get("mark_close")}` and pass `text_pair="{t.get("text_pair")}"`:',
         "",
         "```python",
         "from transformers import pipeline",
-        "clf = pipeline(\"text-classification\", model=\"path/to/this/folder\")",
-        f"clf({{\"text\": \"While {t.get('mark_open')} Hungary {t.get('mark_close')} blocked the package, Poland pushed for it.\",",
-        "     \"text_pair\": \"Hungary ; the sanctions package\"})",
+        'clf = pipeline("text-classification", model="path/to/this/folder")',
+        f'clf({{"text": "While {t.get("mark_open")} Hungary {t.get("mark_close")} blocked the package, Poland pushed for it.",',
+        '     "text_pair": "Hungary ; the sanctions package"})',
         "```",
         "",
         "Limits: trained on a small English news corpus written by the stanceml team; stance is",

@@ -55,8 +55,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     predictions = _load_predictor(args.model, args.batch_size).predict(records)
     lines = []
     for record, pred in zip(records, predictions):
-        row = {**record, "stance": pred.stance, "score": round(pred.score, 4),
-               "probs": {k: round(v, 4) for k, v in pred.probs.items()}}
+        row = {
+            **record,
+            "stance": pred.stance,
+            "score": round(pred.score, 4),
+            "probs": {k: round(v, 4) for k, v in pred.probs.items()},
+        }
         if not pred.actor_found:
             row["actor_found"] = False
         lines.append(json.dumps(row, ensure_ascii=False) + "\n")
@@ -118,8 +122,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for article in articles:
         try:
             results = analyze_text(
-                predictor, article.text, list(article.targets or cli_targets), gazetteer=gazetteer,
-                relevance=args.relevance, min_weight=args.min_weight, conflict_margin=args.conflict_margin,
+                predictor,
+                article.text,
+                list(article.targets or cli_targets),
+                gazetteer=gazetteer,
+                relevance=args.relevance,
+                min_weight=args.min_weight,
+                conflict_margin=args.conflict_margin,
             )
         except ValueError as err:
             raise SystemExit(f"error: {article.source or article.article_id}: {err}") from None
@@ -142,16 +151,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Lazy on purpose: FastAPI and uvicorn are an optional extra (stanceml[serve]).
         from stanceml.service.app import create_app, is_loopback_host, serve
     except ImportError as err:
-        raise SystemExit(f"error: the HTTP service needs FastAPI and uvicorn ({err}); "
-                         "install them with: pip install 'stanceml[serve]'") from None
+        raise SystemExit(
+            f"error: the HTTP service needs FastAPI and uvicorn ({err}); "
+            "install them with: pip install 'stanceml[serve]'"
+        ) from None
     if not is_loopback_host(args.host):
-        print(f"warning: serving on {args.host}, reachable from other machines; the service has no "
-              "authentication of its own, so keep it behind a proxy or firewall that does", file=sys.stderr)
+        print(
+            f"warning: serving on {args.host}, reachable from other machines; the service has no "
+            "authentication of its own, so keep it behind a proxy or firewall that does",
+            file=sys.stderr,
+        )
     predictor = _load_predictor(args.model, args.batch_size)
     print(f"warmed up {predictor.backend_name} in {predictor.warmup():.1f} s", file=sys.stderr)
     try:
-        app = create_app(predictor, max_batch=args.max_batch, max_text_chars=args.max_text_chars,
-                         max_targets=args.max_targets)
+        app = create_app(
+            predictor, max_batch=args.max_batch, max_text_chars=args.max_text_chars, max_targets=args.max_targets
+        )
     except ValueError as err:
         raise SystemExit(f"error: {err}") from None
     serve(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -162,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="stanceml", description="Actor-stance classification for news.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_predict(sub)
+    _add_analyze(sub)
+    _add_serve(sub)
+    return parser
+
+
+def _add_predict(sub: Any) -> None:
     p = sub.add_parser("predict", help="predict stances for triples (JSONL out)")
     p.add_argument("--model", required=True, help="an export folder (models/<name>)")
     p.add_argument("--input", help="JSONL of {sentence, actor, target} objects ('-' for stdin)")
@@ -172,31 +194,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_predict)
 
-    a = sub.add_parser("analyze", help="who stands where on each target in articles (table or JSON)",
-                       description="Find the actors in each article, ask the model about every sentence that "
-                                   "concerns a target, and combine the answers per actor and target.")
-    a.add_argument("articles", nargs="+", metavar="ARTICLE",
-                   help=".md (front matter skipped), .txt, or .jsonl of {text, id?, title?, targets?}; '-' for stdin")
+
+def _add_analyze(sub: Any) -> None:
+    a = sub.add_parser(
+        "analyze",
+        help="who stands where on each target in articles (table or JSON)",
+        description="Find the actors in each article, ask the model about every sentence that "
+        "concerns a target, and combine the answers per actor and target.",
+    )
+    a.add_argument(
+        "articles",
+        nargs="+",
+        metavar="ARTICLE",
+        help=".md (front matter skipped), .txt, or .jsonl of {text, id?, title?, targets?}; '-' for stdin",
+    )
     a.add_argument("--model", required=True, help="an export folder (models/<name>)")
     a.add_argument("--target", action="append", help="a target to ask about (repeatable)")
     a.add_argument("--format", choices=("table", "json"), default="table")
-    a.add_argument("--actor", action="append", metavar="NAME[=ALIAS|ALIAS]",
-                   help="an actor of your own, with optional aliases (repeatable)")
-    a.add_argument("--actors", action="append", metavar="FILE.yaml",
-                   help="a gazetteer file of your own, in the format of stanceml/text/gazetteer/*.yaml (repeatable)")
-    a.add_argument("--replace-actors", action="store_true",
-                   help="use only --actor/--actors instead of adding them to the packaged gazetteer")
-    a.add_argument("--gazetteer", metavar="DIR", help="a folder of gazetteer YAML files instead of the packaged stanceml/text/gazetteer")
-    a.add_argument("--relevance", choices=("overlap", "all"), default="overlap",
-                   help="overlap: sentences sharing a content word with the target (default); all: every sentence")
-    a.add_argument("--min-weight", type=float, default=0.5,
-                   help="summed confidence of support+oppose sentences needed for a non-neutral stance")
-    a.add_argument("--conflict-margin", type=float, default=1 / 3,
-                   help="share of the polar weight by which one side must lead, else neutral")
+    a.add_argument(
+        "--actor",
+        action="append",
+        metavar="NAME[=ALIAS|ALIAS]",
+        help="an actor of your own, with optional aliases (repeatable)",
+    )
+    a.add_argument(
+        "--actors",
+        action="append",
+        metavar="FILE.yaml",
+        help="a gazetteer file of your own, in the format of stanceml/text/gazetteer/*.yaml (repeatable)",
+    )
+    a.add_argument(
+        "--replace-actors",
+        action="store_true",
+        help="use only --actor/--actors instead of adding them to the packaged gazetteer",
+    )
+    a.add_argument(
+        "--gazetteer",
+        metavar="DIR",
+        help="a folder of gazetteer YAML files instead of the packaged stanceml/text/gazetteer",
+    )
+    a.add_argument(
+        "--relevance",
+        choices=("overlap", "all"),
+        default="overlap",
+        help="overlap: sentences sharing a content word with the target (default); all: every sentence",
+    )
+    a.add_argument(
+        "--min-weight",
+        type=float,
+        default=0.5,
+        help="summed confidence of support+oppose sentences needed for a non-neutral stance",
+    )
+    a.add_argument(
+        "--conflict-margin",
+        type=float,
+        default=1 / 3,
+        help="share of the polar weight by which one side must lead, else neutral",
+    )
     a.add_argument("--output", help="write here instead of stdout")
     a.add_argument("--batch-size", type=int, default=32)
     a.set_defaults(func=cmd_analyze)
 
+
+def _add_serve(sub: Any) -> None:
     v = sub.add_parser("serve", help="serve the model over HTTP (FastAPI + uvicorn)")
     v.add_argument("--model", required=True, help="an export folder (models/<name>)")
     v.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
@@ -207,7 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--batch-size", type=int, default=32)
     v.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     v.set_defaults(func=cmd_serve)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

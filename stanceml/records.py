@@ -64,7 +64,9 @@ def as_input(item: StanceInput | Mapping[str, Any]) -> StanceInput:
     if span is None and item.get("span_start") is not None and int(item["span_start"]) >= 0:
         span = (int(item["span_start"]), int(item["span_end"]))
     return StanceInput(
-        sentence=item["sentence"], actor=item["actor"], target=item["target"],
+        sentence=item["sentence"],
+        actor=item["actor"],
+        target=item["target"],
         span=(int(span[0]), int(span[1])) if span is not None else None,
     )
 
@@ -145,14 +147,18 @@ def check_fields(
     if len(problems) > before:
         return False
     if ("stance" in required or "stance" in record) and record.get("stance") not in LABELS:
-        problems.append(Problem(where, line, "stance", f"unknown stance {record.get('stance')!r}; "
-                                                       f"expected one of {list(LABELS)}"))
+        problems.append(
+            Problem(where, line, "stance", f"unknown stance {record.get('stance')!r}; expected one of {list(LABELS)}")
+        )
     tags = record.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         problems.append(Problem(where, line, "tags", "must be a list of strings"))
     elif known_tags is not None and set(tags) - known_tags:
-        problems.append(Problem(where, line, "tags", f"unknown tag(s) {sorted(set(tags) - known_tags)}; "
-                                                     f"known: {sorted(known_tags)}"))
+        problems.append(
+            Problem(
+                where, line, "tags", f"unknown tag(s) {sorted(set(tags) - known_tags)}; known: {sorted(known_tags)}"
+            )
+        )
     _check_span(record, where, line, problems)
     return len(problems) == before
 
@@ -161,7 +167,7 @@ def _check_span(record: Mapping[str, Any], where: str, line: int, problems: list
     span = record.get("span")
     if span is not None:
         ok = isinstance(span, (list, tuple)) and len(span) == 2 and all(isinstance(v, int) for v in span)
-        start, end = (span if ok else (0, 0))
+        start, end = span if ok else (0, 0)
         field_name = "span"
     else:
         start, end = record.get("span_start", -1), record.get("span_end", -1)

@@ -20,8 +20,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-ACTORS = ["Hungary", "Poland", "Berlin", "the European Commission", "the Greens", "Acme Steel",
-          "the dockworkers' union", "Spain", "several member states", "critics"]
+ACTORS = [
+    "Hungary",
+    "Poland",
+    "Berlin",
+    "the European Commission",
+    "the Greens",
+    "Acme Steel",
+    "the dockworkers' union",
+    "Spain",
+    "several member states",
+    "critics",
+]
 TARGETS = ["the sanctions package", "the tariff", "the merger", "the climate pact", "the pension reform"]
 CUES = {
     "support": ["strongly supports {t}", "backed {t} on Monday", "pushed hard for {t}", "voted for {t}"],
@@ -46,8 +56,9 @@ def write_corpus(root: Path, n_articles: int = 12, seed: int = 0, topics: int = 
             if rng.random() < 0.3:
                 a1, a2 = rng.sample(ACTORS, 2)
                 s1, s2 = rng.sample(list(CUES), 2)
-                text = (f"While {a1} {rng.choice(CUES[s1]).format(t=target)}, "
-                        f"{a2} {rng.choice(CUES[s2]).format(t=target)}.")
+                text = (
+                    f"While {a1} {rng.choice(CUES[s1]).format(t=target)}, {a2} {rng.choice(CUES[s2]).format(t=target)}."
+                )
                 triples += [(text, a1, target, s1, ["contrast"]), (text, a2, target, s2, ["contrast"])]
             else:
                 actor, stance = rng.choice(ACTORS), rng.choice(list(CUES))
@@ -65,8 +76,19 @@ def write_corpus(root: Path, n_articles: int = 12, seed: int = 0, topics: int = 
                 if (text, actor, target) in seen:
                     continue
                 seen.add((text, actor, target))
-                fh.write(json.dumps({"article_id": aid, "sentence": text, "actor": actor, "target": target,
-                                     "stance": stance, "tags": tags}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "article_id": aid,
+                            "sentence": text,
+                            "actor": actor,
+                            "target": target,
+                            "stance": stance,
+                            "tags": tags,
+                        }
+                    )
+                    + "\n"
+                )
     return root
 
 
@@ -110,3 +132,10 @@ def tiny_run(tmp_path_factory) -> dict:
     export_dir = root / "models" / "stance-tiny"
     export_model(train_cfg.run_dir, export_dir)
     return {"root": root, "card": card, "train": result, "export_dir": export_dir, "train_cfg": train_cfg}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tier by what a test needs: one that uses the tiny trained export is an integration test."""
+    for item in items:
+        if "tiny_run" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.integration)

@@ -9,9 +9,9 @@ import pytest
 
 from stanceml.analysis.aggregate import Evidence, aggregate
 from stanceml.analysis.analyze import analyze_text
-from stanceml.text.targets import content_stems, is_about
 from stanceml.cli import main
 from stanceml.inference.predictor import StancePrediction
+from stanceml.text.targets import content_stems, is_about
 
 LABELS = ("support", "oppose", "neutral")
 CUES = {"oppose": r"blocked|rejects?|resists?|against", "support": r"backed|pushed for|supports?|favours?"}
@@ -59,19 +59,27 @@ def ev(stance: str, score: float) -> Evidence:
 # -- aggregation -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("evidence, stance, score, reason", [
-    ([], "neutral", 0.0, "no evidence"),
-    ([ev("support", 0.9), ev("support", 0.7)], "support", 0.8, "agreeing evidence"),
-    # neutral mentions do not dilute a clear position
-    ([ev("oppose", 0.9), ev("neutral", 0.9), ev("neutral", 0.9), ev("neutral", 0.9)], "oppose", 0.9, "agreeing evidence"),
-    # support and oppose within the margin: neutral
-    ([ev("support", 0.9), ev("oppose", 0.8)], "neutral", 0.95, "conflicting evidence"),
-    # the winning side holds at least two thirds of the polar weight: a (low-scored) win
-    ([ev("support", 0.8), ev("support", 0.8), ev("oppose", 0.6)], "support", 1.0 / 3, "agreeing evidence"),
-    # too little polar weight: neutral
-    ([ev("support", 0.45)], "neutral", 0.55, "weak evidence"),
-    ([ev("neutral", 0.8), ev("neutral", 0.6)], "neutral", 0.7, "only neutral evidence"),
-])
+@pytest.mark.parametrize(
+    "evidence, stance, score, reason",
+    [
+        ([], "neutral", 0.0, "no evidence"),
+        ([ev("support", 0.9), ev("support", 0.7)], "support", 0.8, "agreeing evidence"),
+        # neutral mentions do not dilute a clear position
+        (
+            [ev("oppose", 0.9), ev("neutral", 0.9), ev("neutral", 0.9), ev("neutral", 0.9)],
+            "oppose",
+            0.9,
+            "agreeing evidence",
+        ),
+        # support and oppose within the margin: neutral
+        ([ev("support", 0.9), ev("oppose", 0.8)], "neutral", 0.95, "conflicting evidence"),
+        # the winning side holds at least two thirds of the polar weight: a (low-scored) win
+        ([ev("support", 0.8), ev("support", 0.8), ev("oppose", 0.6)], "support", 1.0 / 3, "agreeing evidence"),
+        # too little polar weight: neutral
+        ([ev("support", 0.45)], "neutral", 0.55, "weak evidence"),
+        ([ev("neutral", 0.8), ev("neutral", 0.6)], "neutral", 0.7, "only neutral evidence"),
+    ],
+)
 def test_aggregate(evidence, stance, score, reason):
     got_stance, got_score, got_reason, weights = aggregate(evidence)
     assert (got_stance, got_reason) == (stance, reason)
@@ -141,8 +149,9 @@ def test_a_sentence_counts_once_per_actor():
 def test_overlap_relevance_drops_unrelated_sentences_and_all_keeps_them():
     hungary = {r.actor: r for r in analyze_text(FakePredictor(), ARTICLE, ["the sanctions package"])}["Hungary"]
     assert len(hungary.evidence) == 1  # "Hungary held elections in April." is not about sanctions
-    hungary = {r.actor: r for r in analyze_text(FakePredictor(), ARTICLE, ["the sanctions package"],
-                                                relevance="all")}["Hungary"]
+    hungary = {r.actor: r for r in analyze_text(FakePredictor(), ARTICLE, ["the sanctions package"], relevance="all")}[
+        "Hungary"
+    ]
     assert len(hungary.evidence) == 2
 
 
@@ -155,8 +164,11 @@ def test_a_target_no_sentence_names_falls_back_to_every_sentence():
 def test_results_are_ordered_by_target_then_first_mention():
     results = analyze_text(FakePredictor(), ARTICLE, ["the sanctions package", "elections"])
     assert [(r.target, r.actor) for r in results] == [
-        ("the sanctions package", "Hungary"), ("the sanctions package", "Poland"),
-        ("the sanctions package", "Germany"), ("elections", "Hungary")]
+        ("the sanctions package", "Hungary"),
+        ("the sanctions package", "Poland"),
+        ("the sanctions package", "Germany"),
+        ("elections", "Hungary"),
+    ]
 
 
 def test_user_actors_add_or_replace():
@@ -207,8 +219,23 @@ def test_predictor_analyze_delegates(tiny_run):
 def test_cli_json(tiny_run, tmp_path, capsys):
     article = tmp_path / "article.md"
     article.write_text(MD, encoding="utf-8")
-    assert main(["analyze", str(article), "--model", str(tiny_run["export_dir"]), "--format", "json",
-                 "--target", "Ukraine's invitation to NATO", "--target", "the report"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(article),
+                "--model",
+                str(tiny_run["export_dir"]),
+                "--format",
+                "json",
+                "--target",
+                "Ukraine's invitation to NATO",
+                "--target",
+                "the report",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert isinstance(rows, list) and rows
     raw = article.read_text(encoding="utf-8")
@@ -227,32 +254,71 @@ def test_cli_json(tiny_run, tmp_path, capsys):
 def test_cli_table_jsonl_txt_and_user_actors(tiny_run, tmp_path, capsys):
     jsonl = tmp_path / "articles.jsonl"
     jsonl.write_text(
-        json.dumps({"id": "a1", "text": "Acme Steel rejects the tariff. Poland backed the tariff."}) + "\n\n"
-        + json.dumps({"text": "Hungary backed the merger.", "targets": ["the merger"]}) + "\n",
-        encoding="utf-8")
+        json.dumps({"id": "a1", "text": "Acme Steel rejects the tariff. Poland backed the tariff."})
+        + "\n\n"
+        + json.dumps({"text": "Hungary backed the merger.", "targets": ["the merger"]})
+        + "\n",
+        encoding="utf-8",
+    )
     txt = tmp_path / "note.txt"
     txt.write_text("The steelmaker backed the tariff.", encoding="utf-8")
     model = str(tiny_run["export_dir"])
-    assert main(["analyze", str(jsonl), str(txt), "--model", model, "--target", "the tariff",
-                 "--actor", "Acme Steel=the steelmaker", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(jsonl),
+                str(txt),
+                "--model",
+                model,
+                "--target",
+                "the tariff",
+                "--actor",
+                "Acme Steel=the steelmaker",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {(r["article"], r["actor"], r["target"]) for r in rows} == {
-        ("a1", "Acme Steel", "the tariff"), ("a1", "Poland", "the tariff"),
-        ("articles:3", "Hungary", "the merger"), ("note", "Acme Steel", "the tariff")}
-    assert main(["analyze", str(txt), "--model", model, "--target", "the tariff",
-                 "--actor", "Acme Steel=the steelmaker", "--replace-actors"]) == 0
+        ("a1", "Acme Steel", "the tariff"),
+        ("a1", "Poland", "the tariff"),
+        ("articles:3", "Hungary", "the merger"),
+        ("note", "Acme Steel", "the tariff"),
+    }
+    assert (
+        main(
+            [
+                "analyze",
+                str(txt),
+                "--model",
+                model,
+                "--target",
+                "the tariff",
+                "--actor",
+                "Acme Steel=the steelmaker",
+                "--replace-actors",
+            ]
+        )
+        == 0
+    )
     table = capsys.readouterr().out
     assert "== note" in table and "-- target: the tariff" in table
     assert re.search(r"^Acme Steel\s+(support|oppose|neutral)\s+\d\.\d\d\s+1\s+\[The steelmaker\] backed", table, re.M)
 
 
-@pytest.mark.parametrize("files, extra, message", [
-    ({"a.md": "Poland backed it."}, [], "no target"),
-    ({"a.pdf": "x"}, ["--target", "t"], "unsupported file type '.pdf'"),
-    ({"a.jsonl": '{"text": "ok"}\n{"title": "no text"}\n'}, ["--target", "t"], r"a.jsonl:2 \[text\]"),
-    ({"a.txt": "x"}, ["--target", "t", "--replace-actors"], "--replace-actors needs"),
-    ({"a.txt": "x"}, ["--target", "t", "--actors", "missing.yaml"], "missing.yaml does not exist"),
-])
+@pytest.mark.parametrize(
+    "files, extra, message",
+    [
+        ({"a.md": "Poland backed it."}, [], "no target"),
+        ({"a.pdf": "x"}, ["--target", "t"], "unsupported file type '.pdf'"),
+        ({"a.jsonl": '{"text": "ok"}\n{"title": "no text"}\n'}, ["--target", "t"], r"a.jsonl:2 \[text\]"),
+        ({"a.txt": "x"}, ["--target", "t", "--replace-actors"], "--replace-actors needs"),
+        ({"a.txt": "x"}, ["--target", "t", "--actors", "missing.yaml"], "missing.yaml does not exist"),
+    ],
+)
 def test_cli_errors(tmp_path, files, extra, message):
     paths = []
     for name, text in files.items():
@@ -263,8 +329,10 @@ def test_cli_errors(tmp_path, files, extra, message):
 
 
 def test_actors_named_in_the_target_are_not_asked_about_it():
-    text = ("Poland pushed for an invitation for Ukraine to join NATO. "
-            "Germany said NATO should wait before inviting Ukraine.")
+    text = (
+        "Poland pushed for an invitation for Ukraine to join NATO. "
+        "Germany said NATO should wait before inviting Ukraine."
+    )
     target = "Ukraine's invitation to NATO"
     actors = {r.actor for r in analyze_text(FakePredictor(), text, [target])}
     assert actors == {"Poland", "Germany"}

@@ -39,8 +39,10 @@ def test_export_has_onnx_files_and_backend_checks(tiny_run):
     assert meta["backends"]["torch-fp32"]["agreement_with_fp32"] == 1.0
 
 
-@pytest.mark.parametrize("backend, precision, tol", [("torch", "fp32", 1e-4), ("onnx", "fp32", 1e-4), ("onnx", "int8", 0.05),
-                                                     ("torch", "bf16", 0.05)])
+@pytest.mark.parametrize(
+    "backend, precision, tol",
+    [("torch", "fp32", 1e-4), ("onnx", "fp32", 1e-4), ("onnx", "int8", 0.05), ("torch", "bf16", 0.05)],
+)
 def test_backend_matches_torch_fp32(tiny_run, reference, backend, precision, tol):
     labels, ref = reference
     p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend=backend, precision=precision)

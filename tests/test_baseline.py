@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import compose
 from omegaconf import OmegaConf
 
-from conftest import compose
 from stanceml.evaluation.baselines import RuleBaseline
 from stanceml.records import StanceInput
 

@@ -10,8 +10,10 @@ from stanceml.cli import main
 
 
 def test_predict_jsonl_round_trip(tiny_run, tmp_path, capsys):
-    rows = [{"sentence": "Poland backed the tariff on Monday.", "actor": "Poland", "target": "the tariff", "id": 1},
-            {"sentence": "Spain is still studying the merger.", "actor": "Chile", "target": "the merger", "id": 2}]
+    rows = [
+        {"sentence": "Poland backed the tariff on Monday.", "actor": "Poland", "target": "the tariff", "id": 1},
+        {"sentence": "Spain is still studying the merger.", "actor": "Chile", "target": "the merger", "id": 2},
+    ]
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out = tmp_path / "out.jsonl"
@@ -23,8 +25,19 @@ def test_predict_jsonl_round_trip(tiny_run, tmp_path, capsys):
 
 
 def test_predict_from_flags(tiny_run, capsys):
-    main(["predict", "--model", str(tiny_run["export_dir"]), "--sentence", "critics condemned the merger.",
-          "--actor", "critics", "--target", "the merger"])
+    main(
+        [
+            "predict",
+            "--model",
+            str(tiny_run["export_dir"]),
+            "--sentence",
+            "critics condemned the merger.",
+            "--actor",
+            "critics",
+            "--target",
+            "the merger",
+        ]
+    )
     row = json.loads(capsys.readouterr().out)
     assert row["actor"] == "critics" and set(row["probs"]) == {"support", "oppose", "neutral"}
 
@@ -41,12 +54,15 @@ def test_missing_model_is_a_clear_error(tmp_path):
         main(["predict", "--model", str(tmp_path / "nope"), "--sentence", "a", "--actor", "a", "--target", "b"])
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b'{"sentence": "a b", "actor": "a", "target": "b"}\n[1, 2]\n', "in.jsonl:2: each line must be a JSON object"),
-    (b'{"sentence": "a b", "actor": "a", "target": "b"}\n{oops\n{"actor": "a"}\n', "in.jsonl:2: malformed JSON"),
-    (b'{"sentence": "a b", "actor": "a"}\n{oops\n', "in.jsonl:1 [target]"),
-    (b'\xff\xfe not utf-8\n', "in.jsonl:1: not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b'{"sentence": "a b", "actor": "a", "target": "b"}\n[1, 2]\n', "in.jsonl:2: each line must be a JSON object"),
+        (b'{"sentence": "a b", "actor": "a", "target": "b"}\n{oops\n{"actor": "a"}\n', "in.jsonl:2: malformed JSON"),
+        (b'{"sentence": "a b", "actor": "a"}\n{oops\n', "in.jsonl:1 [target]"),
+        (b"\xff\xfe not utf-8\n", "in.jsonl:1: not valid UTF-8"),
+    ],
+)
 def test_bad_input_file_names_the_first_bad_line(tmp_path, content, expected):
     src = tmp_path / "in.jsonl"
     src.write_bytes(content)

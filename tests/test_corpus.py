@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from stanceml.config import DataConfig, SplitConfig
-from stanceml.io import DataError
 from stanceml.data.corpus import read_corpus
 from stanceml.data.dataset import build_dataset
+from stanceml.io import DataError
 
 
 def first_line(corpus: Path, article: str = "topic0-00") -> dict:
@@ -53,8 +53,13 @@ def test_valid_corpus_reads(corpus_dir):
         (lambda r: json.dumps(r | {"sentence": "A sentence nobody wrote."}), "sentence", "not found verbatim"),
         (lambda r: json.dumps(r | {"article_id": "nope-99"}), "article_id", "unknown article"),
         (lambda r: json.dumps(r | {"tags": ["sarcasm"]}), "tags", "unknown tag"),
-        (lambda r: json.dumps(r | {"stance": {"support": "oppose", "oppose": "neutral", "neutral": "support"}[r["stance"]]}),
-         "stance", "different stance"),
+        (
+            lambda r: json.dumps(
+                r | {"stance": {"support": "oppose", "oppose": "neutral", "neutral": "support"}[r["stance"]]}
+            ),
+            "stance",
+            "different stance",
+        ),
         (lambda r: "[1, 2]", "", "JSON object"),
     ],
 )
@@ -111,8 +116,12 @@ def test_empty_folders_are_an_error(tmp_path):
 def test_builder_writes_nothing_for_a_broken_corpus(corpus_dir, tmp_path):
     append_line(corpus_dir, "{broken")
     out = tmp_path / "processed"
-    cfg = DataConfig(articles_dir=str(corpus_dir / "articles"), annotations_dir=str(corpus_dir / "annotations"),
-                     output_dir=str(out), card_path=str(tmp_path / "card.md"))
+    cfg = DataConfig(
+        articles_dir=str(corpus_dir / "articles"),
+        annotations_dir=str(corpus_dir / "annotations"),
+        output_dir=str(out),
+        card_path=str(tmp_path / "card.md"),
+    )
     with pytest.raises(DataError):
         build_dataset(cfg)
     assert not out.exists() and not (tmp_path / "card.md").exists()
@@ -122,9 +131,18 @@ def test_build_script_exits_nonzero_with_file_and_line(corpus_dir, tmp_path):
     line = append_line(corpus_dir, json.dumps(first_line(corpus_dir) | {"stance": "pro"}))
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_dataset.py"), f"paths.root_dir={tmp_path}",
-         f"data.output_dir={out}", "data.agreement_path=null", "data.split.test_topics=[]"],
-        capture_output=True, text=True, timeout=300, env={**os.environ},
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build_dataset.py"),
+            f"paths.root_dir={tmp_path}",
+            f"data.output_dir={out}",
+            "data.agreement_path=null",
+            "data.split.test_topics=[]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
     )
     assert proc.returncode != 0
     assert f"topic0-00.jsonl:{line} [stance]" in proc.stderr
@@ -136,25 +154,39 @@ def test_split_is_by_article_and_seeded(corpus_dir, tmp_path):
     from stanceml.data.dataset import load_splits
 
     def build(seed: int, out: str):
-        cfg = DataConfig(articles_dir=str(corpus_dir / "articles"), annotations_dir=str(corpus_dir / "annotations"),
-                         output_dir=str(tmp_path / out), card_path=None,
-                         split=SplitConfig(seed=seed, test_topics=["topic2"]))
+        cfg = DataConfig(
+            articles_dir=str(corpus_dir / "articles"),
+            annotations_dir=str(corpus_dir / "annotations"),
+            output_dir=str(tmp_path / out),
+            card_path=None,
+            split=SplitConfig(seed=seed, test_topics=["topic2"]),
+        )
         return build_dataset(cfg)
 
     card = build(1, "a")
     again = build(1, "b")
     assert card["splits"] == again["splits"]
     ids = {s: set(v["article_ids"]) for s, v in card["splits"].items()}
-    assert not ids["train"] & ids["validation"] and not ids["train"] & ids["test"] and not ids["validation"] & ids["test"]
-    assert all(a.startswith("topic2") for a in ids["test"] if a.startswith("topic2")) and {
-        a for a in ids["train"] | ids["validation"] if a.startswith("topic2")} == set()
+    assert (
+        not ids["train"] & ids["validation"] and not ids["train"] & ids["test"] and not ids["validation"] & ids["test"]
+    )
+    # The held-out topic: every one of its articles (read from the corpus itself) is in test,
+    # none in train or validation.
+    topic2 = {p.stem for p in (corpus_dir / "articles").glob("*.md") if "topic: topic2" in p.read_text()}
+    assert topic2 and topic2 <= ids["test"]
+    assert not topic2 & (ids["train"] | ids["validation"])
     dd = load_splits(tmp_path / "a")
     assert set(dd["test"]["article_id"]) == ids["test"]
     assert dd["train"].features["label"].names == ["support", "oppose", "neutral"]
 
 
 def test_unknown_test_topic_is_an_error(corpus_dir, tmp_path):
-    cfg = DataConfig(articles_dir=str(corpus_dir / "articles"), annotations_dir=str(corpus_dir / "annotations"),
-                     output_dir=str(tmp_path / "o"), card_path=None, split=SplitConfig(test_topics=["nope"]))
+    cfg = DataConfig(
+        articles_dir=str(corpus_dir / "articles"),
+        annotations_dir=str(corpus_dir / "annotations"),
+        output_dir=str(tmp_path / "o"),
+        card_path=None,
+        split=SplitConfig(test_topics=["nope"]),
+    )
     with pytest.raises(ValueError, match="nope"):
         build_dataset(cfg)

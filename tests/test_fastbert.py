@@ -18,8 +18,16 @@ def tiny_bert(seed: int = 0, **overrides) -> BertForSequenceClassification:
     # A wide initialisation gives logits of order 1, as a trained model has, so that the
     # tolerances below are tight relative to them.
     overrides.setdefault("initializer_range", 0.3)
-    config = BertConfig(vocab_size=120, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=64, num_labels=3, **overrides)
+    config = BertConfig(
+        vocab_size=120,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=3,
+        **overrides,
+    )
     return BertForSequenceClassification(config).eval()
 
 
@@ -99,8 +107,11 @@ def test_a_forward_that_disagrees_is_not_used(monkeypatch, caplog):
     model = tiny_bert()
     assert fastbert.fast_forward(model) is not None
     real_call = fastbert.FastBertClassifier.__call__
-    monkeypatch.setattr(fastbert.FastBertClassifier, "__call__",
-                        lambda self, **kw: real_call(self, **{**kw, "token_type_ids": torch.zeros_like(kw["input_ids"])}))
+    monkeypatch.setattr(
+        fastbert.FastBertClassifier,
+        "__call__",
+        lambda self, **kw: real_call(self, **{**kw, "token_type_ids": torch.zeros_like(kw["input_ids"])}),
+    )
     with caplog.at_level(logging.WARNING, logger="stanceml.fastbert"):
         assert fastbert.fast_forward(model) is None
     assert "differs from transformers" in caplog.text
@@ -159,4 +170,23 @@ def test_auto_uses_onnx_fp32_when_the_fast_forward_steps_aside(tiny_run, monkeyp
     monkeypatch.setattr("stanceml.inference.backends.fast_forward", lambda model, dtype=None: None)
     p = StancePredictor.from_pretrained(export)
     assert p.backend_name == "onnx-fp32"
-    assert p.predict_proba([{"sentence": "Spain backed the tariff.", "actor": "Spain", "target": "the tariff"}]).shape == (1, 3)
+    assert p.predict_proba(
+        [{"sentence": "Spain backed the tariff.", "actor": "Spain", "target": "the tariff"}]
+    ).shape == (1, 3)
+
+
+def test_private_onednn_ops_exist_on_the_pinned_torch():
+    """The fast forward relies on two private oneDNN ops (what torch.compile uses on CPU).
+    pyproject.toml pins the torch range they were checked on; this fails if they disappear."""
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch build has no oneDNN")
+    assert hasattr(torch.ops.mkldnn, "_reorder_linear_weight") and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    ok, why = fastbert.mkldnn_status(torch.float32)
+    assert ok, why
+
+
+def test_stepping_aside_from_onednn_is_said_aloud(monkeypatch, caplog):
+    monkeypatch.setattr(fastbert, "mkldnn_status", lambda dtype: (False, "oneDNN missing in this test"))
+    with caplog.at_level("WARNING", logger="stanceml.inference.fastbert"):
+        fast = fastbert.FastBertClassifier(tiny_bert())
+    assert fast.packed is False and "oneDNN missing in this test" in caplog.text

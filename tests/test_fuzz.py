@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stanceml.io import DataError
 from stanceml.data.corpus import parse_article, parse_triple, read_corpus
-from stanceml.records import StanceInput, as_input
+from stanceml.io import DataError
 from stanceml.modeling.inputs import format_pair
+from stanceml.records import StanceInput, as_input
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 ANY_JSON = st.recursive(
@@ -31,9 +31,15 @@ def test_article_parser_never_raises(raw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(record=st.one_of(ANY_JSON, st.fixed_dictionaries(
-    {"article_id": TEXT, "sentence": TEXT, "actor": TEXT, "target": TEXT, "stance": TEXT},
-    optional={"tags": ANY_JSON})))
+@given(
+    record=st.one_of(
+        ANY_JSON,
+        st.fixed_dictionaries(
+            {"article_id": TEXT, "sentence": TEXT, "actor": TEXT, "target": TEXT, "stance": TEXT},
+            optional={"tags": ANY_JSON},
+        ),
+    )
+)
 def test_triple_parser_reports_problems_instead_of_raising(record):
     from stanceml.data.corpus import Article
 
@@ -89,8 +95,11 @@ def predictor(tiny_run):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sentence=st.text(min_size=1, max_size=3000), actor=st.text(min_size=1, max_size=50),
-       target=st.text(min_size=1, max_size=80))
+@given(
+    sentence=st.text(min_size=1, max_size=3000),
+    actor=st.text(min_size=1, max_size=50),
+    target=st.text(min_size=1, max_size=80),
+)
 def test_predictor_survives_any_text(predictor, sentence, actor, target):
     import warnings
 

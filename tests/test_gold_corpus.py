@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT, compose
 from omegaconf import OmegaConf
 
-from conftest import ROOT, compose
 from stanceml.data.agreement import agreement_summary
-from stanceml.data.corpus import read_corpus
 from stanceml.data.card import data_card, render_card
+from stanceml.data.corpus import read_corpus
 from stanceml.data.dataset import corpus_hash, split_articles
 
 

@@ -11,18 +11,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, compose
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from conftest import ROOT, compose
-from stanceml.text.actors import Gazetteer
 from stanceml.config import BaselineConfig, CandidatesConfig, ImportLabelStudioConfig
-from stanceml.io import DataError
 from stanceml.data.corpus import read_corpus
-from stanceml.labels import LABELS, TAGS
-from stanceml.evaluation.baselines import RuleBaseline
-from stanceml.data.labelstudio.tasks import candidate_tasks, labeling_config
 from stanceml.data.labelstudio.importer import import_export, write_annotations
+from stanceml.data.labelstudio.tasks import candidate_tasks, labeling_config
+from stanceml.evaluation.baselines import RuleBaseline
+from stanceml.io import DataError
+from stanceml.labels import LABELS, TAGS
+from stanceml.text.actors import Gazetteer
 
 ARTICLE_ID = "ev-tariff-01"
 S_HUNGARY = "Hungary firmly rejects the tariff on electric vehicles."
@@ -36,8 +36,10 @@ TARGET = "the tariff on electric vehicles"
 def write_article(folder: Path, article_id: str = ARTICLE_ID, body: str = BODY) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{article_id}.md"
-    path.write_text(f"---\nid: {article_id}\ntitle: EU tariff row\ndate: 2024-06-12\ntopic: ev-tariff\n---\n{body}\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"---\nid: {article_id}\ntitle: EU tariff row\ndate: 2024-06-12\ntopic: ev-tariff\n---\n{body}\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -61,34 +63,85 @@ def result(stance: str | None, tags: list[str] = ()) -> list[dict]:
     """An annotation's ``result`` as Label Studio writes it for our labeling config."""
     out = []
     if stance is not None:
-        out.append({"value": {"choices": [stance]}, "id": "aB3xY9", "from_name": "stance", "to_name": "text",
-                    "type": "choices", "origin": "manual"})
+        out.append(
+            {
+                "value": {"choices": [stance]},
+                "id": "aB3xY9",
+                "from_name": "stance",
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+            }
+        )
     if tags:
-        out.append({"value": {"choices": list(tags)}, "id": "Qz81Lm", "from_name": "tags", "to_name": "text",
-                    "type": "choices", "origin": "manual"})
+        out.append(
+            {
+                "value": {"choices": list(tags)},
+                "id": "Qz81Lm",
+                "from_name": "tags",
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+            }
+        )
     return out
 
 
-def annotation(ann_id: int, task_id: int, res: list[dict], *, cancelled: bool = False,
-               created: str = "2024-06-20T10:00:00.000000Z", updated: str | None = None) -> dict:
+def annotation(
+    ann_id: int,
+    task_id: int,
+    res: list[dict],
+    *,
+    cancelled: bool = False,
+    created: str = "2024-06-20T10:00:00.000000Z",
+    updated: str | None = None,
+) -> dict:
     return {
-        "id": ann_id, "completed_by": 3, "result": res, "was_cancelled": cancelled, "ground_truth": False,
-        "created_at": created, "updated_at": updated or created, "draft_created_at": None, "lead_time": 12.4,
-        "prediction": {}, "result_count": 0, "unique_id": f"u-{ann_id}", "import_id": None,
-        "last_action": None, "task": task_id, "project": 7, "updated_by": 3, "parent_prediction": None,
-        "parent_annotation": None, "last_created_by": None,
+        "id": ann_id,
+        "completed_by": 3,
+        "result": res,
+        "was_cancelled": cancelled,
+        "ground_truth": False,
+        "created_at": created,
+        "updated_at": updated or created,
+        "draft_created_at": None,
+        "lead_time": 12.4,
+        "prediction": {},
+        "result_count": 0,
+        "unique_id": f"u-{ann_id}",
+        "import_id": None,
+        "last_action": None,
+        "task": task_id,
+        "project": 7,
+        "updated_by": 3,
+        "parent_prediction": None,
+        "parent_annotation": None,
+        "last_created_by": None,
     }
 
 
 def export_task(task_id: int, data: dict, annotations: list[dict]) -> dict:
     """One task of a Label Studio JSON export (Export -> JSON), fields as Label Studio writes them."""
     return {
-        "id": task_id, "annotations": annotations, "file_upload": "3f2a-tasks.json", "drafts": [],
-        "predictions": [900 + task_id], "data": data, "meta": {}, "created_at": "2024-06-19T08:00:00.000000Z",
-        "updated_at": "2024-06-20T11:00:00.000000Z", "inner_id": task_id, "total_annotations": len(annotations),
-        "cancelled_annotations": sum(a["was_cancelled"] for a in annotations), "total_predictions": 1,
-        "comment_count": 0, "unresolved_comment_count": 0, "last_comment_updated_at": None, "project": 7,
-        "updated_by": 3, "comment_authors": [],
+        "id": task_id,
+        "annotations": annotations,
+        "file_upload": "3f2a-tasks.json",
+        "drafts": [],
+        "predictions": [900 + task_id],
+        "data": data,
+        "meta": {},
+        "created_at": "2024-06-19T08:00:00.000000Z",
+        "updated_at": "2024-06-20T11:00:00.000000Z",
+        "inner_id": task_id,
+        "total_annotations": len(annotations),
+        "cancelled_annotations": sum(a["was_cancelled"] for a in annotations),
+        "total_predictions": 1,
+        "comment_count": 0,
+        "unresolved_comment_count": 0,
+        "last_comment_updated_at": None,
+        "project": 7,
+        "updated_by": 3,
+        "comment_authors": [],
     }
 
 
@@ -111,8 +164,10 @@ def build_export(tasks: list[dict]) -> list[dict]:
             anns = [annotation(10 * i, i, result(stance, tags))]
             if data["actor"] == "Poland":
                 # Two annotators: the later one wins, whatever the list order.
-                anns = [annotation(10 * i + 1, i, result("support", ["contrast"]), created="2024-06-21T09:00:00Z"),
-                        annotation(10 * i + 2, i, result("neutral"), created="2024-06-20T09:00:00Z")]
+                anns = [
+                    annotation(10 * i + 1, i, result("support", ["contrast"]), created="2024-06-21T09:00:00Z"),
+                    annotation(10 * i + 2, i, result("neutral"), created="2024-06-20T09:00:00Z"),
+                ]
             if data["actor"] == "Spain":
                 # A newer cancelled (skipped) annotation does not hide the older real one.
                 anns.append(annotation(10 * i + 3, i, [], cancelled=True, created="2024-06-22T09:00:00Z"))
@@ -132,8 +187,7 @@ def project(tmp_path: Path) -> dict:
     tasks = candidate_tasks(articles, [TARGET], Gazetteer.default(), rule_baseline(), relevance="all")
     export = tmp_path / "export.json"
     export.write_text(json.dumps(build_export(tasks), indent=1), encoding="utf-8")
-    return {"articles": articles, "annotations": tmp_path / "data" / "annotations", "tasks": tasks,
-            "export": export}
+    return {"articles": articles, "annotations": tmp_path / "data" / "annotations", "tasks": tasks, "export": export}
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -142,17 +196,27 @@ def project(tmp_path: Path) -> dict:
 def test_candidates_have_spans_and_rule_prelabels(project):
     tasks = project["tasks"]
     found = by_actor(tasks)
-    assert set(found) == {(S_HUNGARY, "Hungary"), (S_CONTRAST, "Poland"), (S_CONTRAST, "Spain"),
-                          (S_MEETING, "Spain"), (S_MEETING, "Madrid"), (S_HEDGE, "The European Commission")}
+    assert set(found) == {
+        (S_HUNGARY, "Hungary"),
+        (S_CONTRAST, "Poland"),
+        (S_CONTRAST, "Spain"),
+        (S_MEETING, "Spain"),
+        (S_MEETING, "Madrid"),
+        (S_HEDGE, "The European Commission"),
+    }
     for task in tasks:
         data = task["data"]
-        assert data["sentence"][data["actor_start"]:data["actor_end"]] == data["actor"]
+        assert data["sentence"][data["actor_start"] : data["actor_end"]] == data["actor"]
         assert data["text"] == data["sentence"] and data["target"] == TARGET and data["article_id"] == ARTICLE_ID
         (pred,) = task["predictions"]
         assert pred["model_version"] == "rule-baseline" and 0 < pred["score"] <= 1
         (item,) = pred["result"]
-        assert item == {"from_name": "stance", "to_name": "text", "type": "choices",
-                        "value": {"choices": [pre_label(task)]}}
+        assert item == {
+            "from_name": "stance",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": [pre_label(task)]},
+        }
     assert found[(S_CONTRAST, "Spain")]["data"]["actor_start"] == S_CONTRAST.index("Spain")
     assert found[(S_MEETING, "Madrid")]["data"]["canonical_actor"] == "Spain"
     # The rule baseline reads the actor's own clause.
@@ -175,7 +239,9 @@ def test_overlap_relevance_drops_sentences_off_the_target(tmp_path):
     assert (S_MEETING, "Spain", "the merger") in pairs
     assert all("predictions" not in t for t in tasks)  # no baseline, no pre-labels
     every = candidate_tasks([path], ["the tariff"], gaz, None, relevance="all")
-    assert (S_MEETING, "Spain", "the tariff") in {(t["data"]["sentence"], t["data"]["actor"], t["data"]["target"]) for t in every}
+    assert (S_MEETING, "Spain", "the tariff") in {
+        (t["data"]["sentence"], t["data"]["actor"], t["data"]["target"]) for t in every
+    }
     with pytest.raises(ValueError, match="relevance"):
         candidate_tasks([path], ["the tariff"], gaz, None, relevance="some")
     with pytest.raises(ValueError, match="target"):
@@ -229,7 +295,10 @@ def test_round_trip_into_a_corpus_the_reader_accepts(project):
     got = {(r["sentence"], r["actor"]): (r["stance"], r["tags"]) for r in records}
     assert got == {k: (s, sorted(t)) for k, (s, t) in GOLD.items()}
     assert all(list(r) == ["article_id", "sentence", "actor", "target", "stance", "tags"] for r in records)
-    assert sorted(reason for _, _, reason in records.skipped) == ["every annotation was cancelled (skipped)", "not annotated"]
+    assert sorted(reason for _, _, reason in records.skipped) == [
+        "every annotation was cancelled (skipped)",
+        "not annotated",
+    ]
 
     summary = write_annotations(records, project["annotations"])
     assert summary["added"] == 4 and summary["unchanged"] == 0
@@ -248,10 +317,25 @@ def test_merge_keeps_existing_lines_and_refuses_a_changed_stance(project):
     ann = project["annotations"]
     ann.mkdir(parents=True)
     path = ann / f"{ARTICLE_ID}.jsonl"
-    existing = json.dumps({"article_id": ARTICLE_ID, "sentence": S_HEDGE, "actor": "The European Commission",
-                           "target": "The tariff on electric vehicles", "stance": "neutral", "tags": []})
-    unrelated = json.dumps({"article_id": ARTICLE_ID, "sentence": S_HUNGARY, "actor": "Hungary",
-                            "target": "the EU budget", "stance": "neutral"})
+    existing = json.dumps(
+        {
+            "article_id": ARTICLE_ID,
+            "sentence": S_HEDGE,
+            "actor": "The European Commission",
+            "target": "The tariff on electric vehicles",
+            "stance": "neutral",
+            "tags": [],
+        }
+    )
+    unrelated = json.dumps(
+        {
+            "article_id": ARTICLE_ID,
+            "sentence": S_HUNGARY,
+            "actor": "Hungary",
+            "target": "the EU budget",
+            "stance": "neutral",
+        }
+    )
     path.write_text(f"{existing}\n{unrelated}", encoding="utf-8")  # no final newline
     records = import_export(project["export"], project["articles"])
     summary = write_annotations(records, ann)
@@ -317,11 +401,14 @@ def test_conflicting_tasks_and_unknown_articles_are_reported(project):
     assert "no-such-article.md" in message and f"{bad}:{len(tasks) + 2} [article_id]" in message
 
 
-@pytest.mark.parametrize("content, reason", [
-    ("{not json", "not valid JSON"),
-    (json.dumps({"tasks": []}), "expected Label Studio's JSON export"),
-    (json.dumps([{"id": 1, "text": "x", "stance": "oppose"}]), "JSON-MIN"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps({"tasks": []}), "expected Label Studio's JSON export"),
+        (json.dumps([{"id": 1, "text": "x", "stance": "oppose"}]), "JSON-MIN"),
+    ],
+)
 def test_files_that_are_not_a_json_export(tmp_path, content, reason):
     path = tmp_path / "export.json"
     path.write_text(content, encoding="utf-8")
@@ -352,8 +439,9 @@ def test_configs_compose_to_typed_objects(tmp_path):
 
 def run_script(name: str, *overrides: str, env_root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "STANCEML_ROOT": str(env_root)}
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *overrides],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name), *overrides], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_scripts_round_trip(tmp_path):
@@ -375,8 +463,7 @@ def test_scripts_round_trip(tmp_path):
     proc = run_script("import_labelstudio.py", f"export={export}", "dry_run=true", env_root=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "would add 4 triple(s)" in proc.stdout and not annotations.exists()
-    proc = run_script("import_labelstudio.py", f"export={export}", f"annotations_dir={annotations}",
-                      env_root=tmp_path)
+    proc = run_script("import_labelstudio.py", f"export={export}", f"annotations_dir={annotations}", env_root=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert len(read_corpus(articles, annotations).triples) == 4
 

@@ -13,8 +13,9 @@ from conftest import ROOT, write_corpus
 
 def run_script(name: str, *overrides: str, env_root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "STANCEML_ROOT": str(env_root)}
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *overrides],
-                          capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name), *overrides], capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 def test_scripts_end_to_end(tmp_path):
@@ -45,9 +46,23 @@ def test_scripts_end_to_end(tmp_path):
     assert systems["model"]["macro_f1"] > systems["majority"]["macro_f1"] + 0.2
 
     proc = subprocess.run(
-        [sys.executable, "-m", "stanceml.cli", "predict", "--model", str(export),
-         "--sentence", "Hungary firmly rejects the tariff.", "--actor", "Hungary", "--target", "the tariff"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "stanceml.cli",
+            "predict",
+            "--model",
+            str(export),
+            "--sentence",
+            "Hungary firmly rejects the tariff.",
+            "--actor",
+            "Hungary",
+            "--target",
+            "the tariff",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     row = json.loads(proc.stdout)
@@ -64,7 +79,9 @@ def test_export_loads_with_plain_transformers_pipeline(tiny_run):
     export = tiny_run["export_dir"]
     clf = pipeline("text-classification", model=str(export), top_k=None)
     predictor = StancePredictor.from_pretrained(export, backend="torch", precision="fp32")
-    item = StanceInput("While Poland backed the tariff on Monday, Hungary blocked the tariff again.", "Hungary", "the tariff")
+    item = StanceInput(
+        "While Poland backed the tariff on Monday, Hungary blocked the tariff again.", "Hungary", "the tariff"
+    )
     pair = format_pair(item, predictor.template)
     scores = {d["label"]: d["score"] for d in clf({"text": pair.text, "text_pair": pair.text_pair})}
     # The plain pipeline has no temperature scaling: compare with the raw softmax.
@@ -80,3 +97,18 @@ def test_tiny_training_learns(tiny_run):
     metrics = tiny_run["train"].metrics
     assert metrics["test"]["macro_f1"] > 0.6
     assert tiny_run["card"]["splits"]["test"]["triples"] > 0
+
+
+def test_bench_script_runs_and_scores_paths(tiny_run, tmp_path):
+    """scripts/bench.py end to end on the tiny export: every path measured and scored."""
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(ROOT / "scripts" / "bench.py"), "--model", str(tiny_run["export_dir"]),
+           "--data", str(tiny_run["root"] / "data" / "processed" / "gold"), "--paths", "pipeline-fp32,torch-fp32,onnx-int8",
+           "--skip-train", "--latency-n", "4", "--throughput-n", "16", "--out", str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    paths = {r["path"]: r for r in report["inference"]}
+    assert set(paths) == {"pipeline-fp32", "torch-fp32", "onnx-int8"}
+    assert paths["torch-fp32"]["agreement_with_fp32"] > 0.9 and paths["pipeline-fp32"]["agreement_with_fp32"] == 1.0
+    assert report["machine"]["cpu"] and "CPU:" in proc.stdout

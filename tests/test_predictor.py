@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from stanceml import StanceInput, StancePredictor
 from stanceml.artifact import ModelLoadError
@@ -18,9 +19,12 @@ SENTENCES = [
     ("Spain is still studying the merger.", "Spain", "the merger"),
     ("the Greens voted for the climate pact.", "the Greens", "the climate pact"),
     ("critics condemned the pension reform.", "critics", "the pension reform"),
-    ("Acme Steel strongly supports the sanctions package, a long and winding sentence that goes on "
-     "and on about many things that are not about the stance at all but still count as tokens.",
-     "Acme Steel", "the sanctions package"),
+    (
+        "Acme Steel strongly supports the sanctions package, a long and winding sentence that goes on "
+        "and on about many things that are not about the stance at all but still count as tokens.",
+        "Acme Steel",
+        "the sanctions package",
+    ),
 ]
 INPUTS = [StanceInput(*s) for s in SENTENCES]
 
@@ -46,8 +50,15 @@ def test_batch_equals_one_at_a_time(predictor):
     batched = predictor.predict_proba(INPUTS)
     single = np.vstack([predictor.predict_proba([x]) for x in INPUTS])
     np.testing.assert_allclose(batched, single, atol=1e-5)
-    small = StancePredictor(predictor.model, predictor.tokenizer, predictor.labels, predictor.template,
-                            predictor.max_length, batch_size=2, meta=predictor.meta)
+    small = StancePredictor(
+        predictor.model,
+        predictor.tokenizer,
+        predictor.labels,
+        predictor.template,
+        predictor.max_length,
+        batch_size=2,
+        meta=predictor.meta,
+    )
     np.testing.assert_allclose(small.predict_proba(INPUTS), batched, atol=1e-5)
 
 
@@ -93,14 +104,30 @@ def test_actor_not_in_sentence_is_flagged(predictor):
     assert predictor.predict(INPUTS[2]).actor_found is True
 
 
-def test_label_map_is_read_from_the_export(tiny_run):
-    meta = json.loads((tiny_run["export_dir"] / "stanceml.json").read_text())
-    assert meta["labels"] == ["support", "oppose", "neutral"]
-    assert meta["checksums"]["model.safetensors"] and meta["data_hash"] == tiny_run["card"]["hash"]
+def test_label_map_is_read_from_the_export(tiny_run, tmp_path):
+    """The loader names each output column by the export's label map: a head that always
+    fires its second unit is read as "oppose", the export's label for id 1."""
+    from safetensors.torch import load_file, save_file
+
+    export = tmp_path / "m"
+    shutil.copytree(tiny_run["export_dir"], export)
+    weights = load_file(export / "model.safetensors")
+    weights["classifier.bias"] = torch.tensor([0.0, 50.0, 0.0])
+    save_file(weights, export / "model.safetensors", metadata={"format": "pt"})
+    meta = json.loads((export / "stanceml.json").read_text())
+    meta["checksums"].pop("model.safetensors")  # the weights were changed on purpose
+    (export / "stanceml.json").write_text(json.dumps(meta))
+    p = StancePredictor.from_pretrained(export, backend="torch", precision="fp32")
+    assert p.labels == ("support", "oppose", "neutral")
+    assert p.model.config.id2label == {0: "support", 1: "oppose", 2: "neutral"}
+    preds = p.predict(INPUTS)
+    assert {x.stance for x in preds} == {"oppose"}
+    assert np.all(p.predict_proba(INPUTS)[:, 1] > 0.99)
 
 
-@pytest.mark.parametrize("damage", ["missing_meta", "missing_weights", "label_swap", "meta_label_order",
-                                    "weights_changed", "not_a_folder"])
+@pytest.mark.parametrize(
+    "damage", ["missing_meta", "missing_weights", "label_swap", "meta_label_order", "weights_changed", "not_a_folder"]
+)
 def test_damaged_exports_fail_clearly(tiny_run, tmp_path, damage):
     export = tmp_path / "m"
     shutil.copytree(tiny_run["export_dir"], export)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, compose, tmp_overrides, write_corpus
 from omegaconf import OmegaConf
 
-from conftest import ROOT, compose, tmp_overrides, write_corpus
 from stanceml import StanceInput, StancePredictor
 from stanceml.artifact import sha256_file
 
@@ -39,9 +39,16 @@ def test_killed_export_leaves_previous_export_intact(tiny_run, tmp_path):
     before = sha256_file(previous / "model.safetensors")
     env = {**os.environ, "STANCEML_ROOT": str(tiny_run["root"])}
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "export.py"), "run_name=stance-tiny", f"export_dir={previous}",
-         "data.split.test_topics=[]"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "export.py"),
+            "run_name=stance-tiny",
+            f"export_dir={previous}",
+            "data.split.test_topics=[]",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     # Kill it once it has started writing its temporary folder (ONNX export takes seconds).
     started = _wait_for(lambda: any(models.glob(".stance-tiny.tmp-*/model.safetensors")), 120, proc)
@@ -99,8 +106,15 @@ def test_resume_after_kill_matches_uninterrupted(built):
     full = _train(built, "run_name=full", *steps).metrics
     run_dir = built / "outputs" / "killed"
     env = {**os.environ, "STANCEML_ROOT": str(built)}
-    cmd = [sys.executable, str(ROOT / "scripts" / "train.py"), "experiment=tiny", "run_name=killed",
-           "data.agreement_path=null", "data.split.test_topics=[]", *steps]
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "train.py"),
+        "experiment=tiny",
+        "run_name=killed",
+        "data.agreement_path=null",
+        "data.split.test_topics=[]",
+        *steps,
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     saved = _wait_for(lambda: (run_dir / "checkpoints" / "checkpoint-100" / "trainer_state.json").exists(), 180, proc)
     proc.send_signal(signal.SIGKILL)
@@ -120,9 +134,8 @@ def test_interrupted_rename_is_recovered(tmp_path):
     aside = tmp_path / ".out.old-12345"
     aside.mkdir()
     (aside / "v1.txt").write_text("v1")
-    with pytest.raises(RuntimeError):
-        with atomic_dir(out):
-            raise RuntimeError("this run fails too")
+    with pytest.raises(RuntimeError), atomic_dir(out):
+        raise RuntimeError("this run fails too")
     assert (out / "v1.txt").read_text() == "v1"
 
 
@@ -140,8 +153,10 @@ def test_outputs_get_ordinary_permissions(tmp_path):
 @pytest.mark.parametrize("backend, precision", [("torch", "fp32"), ("onnx", "fp32")])
 def test_eight_threads_match_serial_calls(tiny_run, backend, precision):
     p = StancePredictor.from_pretrained(tiny_run["export_dir"], backend=backend, precision=precision)
-    items = [StanceInput(f"Country {i} backed the tariff while critics condemned it.", f"Country {i}", "the tariff")
-             for i in range(10)] + [StanceInput("Spain is still studying the merger.", "Spain", "the merger")]
+    items = [
+        StanceInput(f"Country {i} backed the tariff while critics condemned it.", f"Country {i}", "the tariff")
+        for i in range(10)
+    ] + [StanceInput("Spain is still studying the merger.", "Spain", "the merger")]
     serial = [p.predict_proba([x]) for x in items]
     failures: list[str] = []
 
@@ -167,10 +182,20 @@ def test_torchrun_two_processes_trains_and_exports(built, tmp_path):
     with socket.socket() as sock:  # a free loopback port for the rendezvous (port 0 hangs torchrun)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
-           "--master_addr=127.0.0.1",
-           str(ROOT / "scripts" / "train.py"), "experiment=tiny", "run_name=ddp",
-           "data.agreement_path=null", "data.split.test_topics=[]", "trainer.max_steps=150"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        f"--master_port={port}",
+        "--master_addr=127.0.0.1",
+        str(ROOT / "scripts" / "train.py"),
+        "experiment=tiny",
+        "run_name=ddp",
+        "data.agreement_path=null",
+        "data.split.test_topics=[]",
+        "trainer.max_steps=150",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = json.loads((built / "outputs" / "ddp" / "run.json").read_text())
@@ -179,7 +204,8 @@ def test_torchrun_two_processes_trains_and_exports(built, tmp_path):
 
     export_model(built / "outputs" / "ddp", tmp_path / "ddp-export", onnx=False)
     pred = StancePredictor.from_pretrained(tmp_path / "ddp-export").predict(
-        StanceInput("Poland backed the tariff on Monday.", "Poland", "the tariff"))
+        StanceInput("Poland backed the tariff on Monday.", "Poland", "the tariff")
+    )
     assert pred.stance in ("support", "oppose", "neutral")
 
 

@@ -10,10 +10,14 @@ import httpx
 import pytest
 
 from stanceml.cli import main as cli_main
+from stanceml.modeling.inputs import format_pair
 
 LABELS = ["support", "oppose", "neutral"]
-TRIPLE = {"sentence": "While Hungary blocked the tariff, Poland backed the tariff.", "actor": "Poland",
-          "target": "the tariff"}
+TRIPLE = {
+    "sentence": "While Hungary blocked the tariff, Poland backed the tariff.",
+    "actor": "Poland",
+    "target": "the tariff",
+}
 ARTICLE = "Hungary blocked the tariff on Monday. Poland backed the tariff. Kyiv stayed silent."
 
 
@@ -31,8 +35,7 @@ def server(predictor):
 
     from stanceml.service.app import create_app
 
-    app = create_app(predictor, max_batch=4, max_text_chars=300, max_targets=2, max_actors=3,
-                     max_body_bytes=20_000)
+    app = create_app(predictor, max_batch=4, max_text_chars=300, max_targets=2, max_actors=3, max_body_bytes=20_000)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))  # the OS picks a free port, and we keep the socket: no race
     port = sock.getsockname()[1]
@@ -81,11 +84,19 @@ def test_predict_matches_the_predictor(http, predictor):
     assert preds[2]["actor_found"] is False and preds[0]["actor_found"] is True
 
 
-def test_predict_with_span(http):
+def test_predict_with_span(http, predictor, monkeypatch):
+    """The span reaches the predictor: the second "Poland" is the one asked about."""
     sentence = "Poland said Poland backed the tariff."
-    r = http.post("/predict", json={"inputs": [{"sentence": sentence, "actor": "Poland", "target": "the tariff",
-                                                "span": [12, 18]}]})
+    asked: list = []
+    real = predictor.predict
+    monkeypatch.setattr(predictor, "predict", lambda items: asked.extend(items) or real(items))
+    r = http.post(
+        "/predict",
+        json={"inputs": [{"sentence": sentence, "actor": "Poland", "target": "the tariff", "span": [12, 18]}]},
+    )
     assert r.status_code == 200 and r.json()["predictions"][0]["stance"] in LABELS
+    assert [item.span for item in asked] == [(12, 18)]
+    assert format_pair(asked[0]).text == "Poland said [[ Poland ]] backed the tariff."
 
 
 def test_analyze(http):
@@ -97,25 +108,36 @@ def test_analyze(http):
         assert x["stance"] in LABELS and x["target"] == "the tariff"
         for e in x["evidence"]:
             assert ARTICLE[e["start"] : e["end"]] == e["sentence"]
-    r = http.post("/analyze", json={"text": ARTICLE, "targets": ["the tariff"], "actors": ["Kyiv"],
-                                    "replace_actors": True, "relevance": "all"})
+    r = http.post(
+        "/analyze",
+        json={
+            "text": ARTICLE,
+            "targets": ["the tariff"],
+            "actors": ["Kyiv"],
+            "replace_actors": True,
+            "relevance": "all",
+        },
+    )
     assert [x["actor"] for x in r.json()["results"]] == ["Kyiv"]
 
 
-@pytest.mark.parametrize("path, body, status, message", [
-    ("/predict", {"inputs": [TRIPLE] * 5}, 413, "the batch has 5 inputs, over the limit of 4"),
-    ("/predict", {"inputs": [{**TRIPLE, "sentence": "x" * 301}]}, 413, "inputs[0].sentence has 301 characters"),
-    ("/predict", {"inputs": []}, 422, "inputs is empty"),
-    ("/predict", {"inputs": [{**TRIPLE, "actor": "   "}]}, 422, "inputs[0]: StanceInput.actor is empty"),
-    ("/predict", {"inputs": [{**TRIPLE, "span": [5, 999]}]}, 422, "outside the sentence"),
-    ("/predict", {"inputs": [{"sentence": "a"}]}, 422, "Field required"),
-    ("/analyze", {"text": "x" * 301, "targets": ["t"]}, 413, "text has 301 characters, over the limit of 300"),
-    ("/analyze", {"text": ARTICLE, "targets": ["a", "b", "c"]}, 413, "targets has 3 entries, over the limit of 2"),
-    ("/analyze", {"text": ARTICLE, "targets": []}, 422, "targets is empty"),
-    ("/analyze", {"text": ARTICLE, "targets": [" "]}, 422, "non-empty string"),
-    ("/analyze", {"text": ARTICLE, "targets": ["t"], "actors": ["a", "b", "c", "d"]}, 413, "actors has 4 entries"),
-    ("/analyze", {"text": ARTICLE, "targets": ["t"], "relevance": "some"}, 422, "relevance"),
-])
+@pytest.mark.parametrize(
+    "path, body, status, message",
+    [
+        ("/predict", {"inputs": [TRIPLE] * 5}, 413, "the batch has 5 inputs, over the limit of 4"),
+        ("/predict", {"inputs": [{**TRIPLE, "sentence": "x" * 301}]}, 413, "inputs[0].sentence has 301 characters"),
+        ("/predict", {"inputs": []}, 422, "inputs is empty"),
+        ("/predict", {"inputs": [{**TRIPLE, "actor": "   "}]}, 422, "inputs[0]: StanceInput.actor is empty"),
+        ("/predict", {"inputs": [{**TRIPLE, "span": [5, 999]}]}, 422, "outside the sentence"),
+        ("/predict", {"inputs": [{"sentence": "a"}]}, 422, "Field required"),
+        ("/analyze", {"text": "x" * 301, "targets": ["t"]}, 413, "text has 301 characters, over the limit of 300"),
+        ("/analyze", {"text": ARTICLE, "targets": ["a", "b", "c"]}, 413, "targets has 3 entries, over the limit of 2"),
+        ("/analyze", {"text": ARTICLE, "targets": []}, 422, "targets is empty"),
+        ("/analyze", {"text": ARTICLE, "targets": [" "]}, 422, "non-empty string"),
+        ("/analyze", {"text": ARTICLE, "targets": ["t"], "actors": ["a", "b", "c", "d"]}, 413, "actors has 4 entries"),
+        ("/analyze", {"text": ARTICLE, "targets": ["t"], "relevance": "some"}, 422, "relevance"),
+    ],
+)
 def test_limits_and_bad_requests(http, path, body, status, message):
     r = http.post(path, json=body)
     assert r.status_code == status, r.text
@@ -156,8 +178,9 @@ def test_load_script_reports_figures(server):
     assert "p99" in load_test.format_report(report)
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.8:8000", "http://example.com", "http://0.0.0.0:8000",
-                                 "ftp://127.0.0.1"])
+@pytest.mark.parametrize(
+    "url", ["http://10.0.0.8:8000", "http://example.com", "http://0.0.0.0:8000", "ftp://127.0.0.1"]
+)
 def test_load_script_refuses_non_loopback_hosts(url):
     import load_test
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from stanceml.calibration import expected_calibration_error, fit_temperature, softmax
 from stanceml.evaluation.metrics import classification_metrics, macro_f1
 from stanceml.evaluation.stats import article_resamples, confusion, paired_p_value, scores_from_confusion
-from stanceml.calibration import expected_calibration_error, fit_temperature, softmax
 
 GOLD = ["support", "support", "oppose", "neutral", "neutral", "oppose"]
 PRED = ["support", "oppose", "oppose", "neutral", "support", "oppose"]

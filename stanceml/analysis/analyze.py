@@ -43,9 +43,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from stanceml.analysis.aggregate import ActorStance, DEFAULT_CONFLICT_MARGIN, DEFAULT_MIN_WEIGHT, Evidence, aggregate
+from stanceml.analysis.aggregate import DEFAULT_CONFLICT_MARGIN, DEFAULT_MIN_WEIGHT, ActorStance, Evidence, aggregate
 from stanceml.records import StanceInput
 from stanceml.text.actors import ActorsLike, Gazetteer, Mention
 from stanceml.text.sentences import Sentence, split_sentences
@@ -88,7 +89,9 @@ def _questions(
             chosen = [(s, m) for s, m in candidates if is_about(s.text, stems, (m.start, m.end))]
             if not chosen and candidates:
                 chosen = candidates
-                notes[target] = ("no sentence shares a content word with the target; every sentence with an actor was used",)
+                notes[target] = (
+                    "no sentence shares a content word with the target; every sentence with an actor was used",
+                )
         questions += [(ti, target, s, m) for s, m in chosen]
     return questions, notes
 
@@ -99,8 +102,15 @@ def _evidence(questions: list[Question], predictions: Sequence[Any]) -> dict[tup
     best: dict[tuple[int, str, int], Evidence] = {}
     for (ti, _, s, m), pred in zip(questions, predictions):
         ev = Evidence(
-            sentence=s.text, start=s.start, end=s.end, stance=pred.stance, probs=dict(pred.probs),
-            score=float(pred.score), mention=m.text, mention_start=s.start + m.start, mention_end=s.start + m.end,
+            sentence=s.text,
+            start=s.start,
+            end=s.end,
+            stance=pred.stance,
+            probs=dict(pred.probs),
+            score=float(pred.score),
+            mention=m.text,
+            mention_start=s.start + m.start,
+            mention_end=s.start + m.end,
         )
         key = (ti, m.canonical, s.start)
         if key not in best or ev.score > best[key].score:
@@ -112,7 +122,7 @@ def _evidence(questions: list[Question], predictions: Sequence[Any]) -> dict[tup
 
 
 def analyze_text(
-    predictor: "StancePredictor",
+    predictor: StancePredictor,
     text: str,
     targets: Sequence[str] | str,
     actors: ActorsLike | None = None,
@@ -162,6 +172,8 @@ def analyze_text(
     results = []
     for (ti, actor), evidence in grouped.items():
         stance, score, reason, weights = aggregate(evidence, min_weight, conflict_margin)
-        results.append(ActorStance(actor, targets[ti], stance, score, evidence, reason, weights, notes.get(targets[ti], ())))
+        results.append(
+            ActorStance(actor, targets[ti], stance, score, evidence, reason, weights, notes.get(targets[ti], ()))
+        )
     results.sort(key=lambda r: (targets.index(r.target), min(e.mention_start for e in r.evidence)))
     return results

@@ -40,6 +40,8 @@ def format_table(articles_results: Iterable[tuple[ArticleText, Sequence[ActorSta
             out.append(f"{'actor':<{width}}  {'stance':<7}  score  n  best evidence")
             for r in rows:
                 best = r.best_evidence
-                out.append(f"{r.actor:<{width}}  {r.stance:<7}  {r.score:5.2f}  {len(r.evidence):<2} {snippet(best) if best else ''}")
+                out.append(
+                    f"{r.actor:<{width}}  {r.stance:<7}  {r.score:5.2f}  {len(r.evidence):<2} {snippet(best) if best else ''}"
+                )
             out.append("")
     return "\n".join(out).rstrip() + "\n"

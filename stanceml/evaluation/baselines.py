@@ -14,8 +14,8 @@ code scores it exactly like the model.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,18 +73,18 @@ class RuleBaseline:
         self.window = window
         self.negation_window = negation_window
         self.confidence = confidence
-        self._cues = [
-            (_tokens(c), label) for label in ("support", "oppose") for c in getattr(self.lexicon, label)
-        ] + [(_tokens(c), "hedge") for c in self.lexicon.hedge]
+        self._cues = [(_tokens(c), label) for label in ("support", "oppose") for c in getattr(self.lexicon, label)] + [
+            (_tokens(c), "hedge") for c in self.lexicon.hedge
+        ]
         self._negations = [_tokens(c) for c in self.lexicon.negation]
 
     @classmethod
-    def from_config(cls, cfg: Any) -> "RuleBaseline":
+    def from_config(cls, cfg: Any) -> RuleBaseline:
         """Build and fit the baseline from a ``BaselineConfig`` (``configs/baseline/``)."""
         lexicon = {k: list(getattr(cfg, k)) for k in ("support", "oppose", "negation", "hedge")}
         return cls(lexicon, window=cfg.window, negation_window=cfg.negation_window).fit()
 
-    def fit(self, X: Iterable[Any] | None = None, y: Iterable[str] | None = None) -> "RuleBaseline":
+    def fit(self, X: Iterable[Any] | None = None, y: Iterable[str] | None = None) -> RuleBaseline:
         """Nothing to learn: the rules are fixed. Sets ``classes_`` and returns self."""
         self.classes_ = np.array(LABELS)
         return self

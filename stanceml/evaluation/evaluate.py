@@ -47,8 +47,11 @@ def evaluate(cfg: EvaluateConfig) -> dict[str, Any]:
         probas["majority"] = majority_system(train_rows)(rows)
         probas["tfidf_logreg"] = tfidf_system(train_rows, cfg.seed)(rows)
     train_targets = {normalize_target(r["target"]) for r in train_rows} if train_rows else None
-    out: dict[str, Any] = {"model_dir": str(cfg.model_dir), "eval_data": str(cfg.eval_data),
-                           **score(rows, probas, train_targets, seed=cfg.seed)}
+    out: dict[str, Any] = {
+        "model_dir": str(cfg.model_dir),
+        "eval_data": str(cfg.eval_data),
+        **score(rows, probas, train_targets, seed=cfg.seed),
+    }
     y = np.array([LABEL2ID[r["stance"]] for r in rows])
     out["calibration"] = {
         "temperature": predictor.temperature,

@@ -26,6 +26,24 @@ def render_report(name: str, out: dict[str, Any]) -> str:
         "| system | accuracy | macro-F1 | " + " | ".join(f"F1 {label}" for label in LABELS) + " | p vs model |",
         "|---|---|---|" + "---|" * len(LABELS) + "---|",
     ]
+    lines += _system_rows(systems)
+    lines += _per_class(systems)
+    lines += _breakdowns(out["breakdown"], list(systems))
+    cal = out.get("calibration")
+    if cal:
+        lines += [
+            "",
+            "## Calibration",
+            "",
+            f"Expected calibration error of the model on these triples: {cal['ece_before']:.3f} before and "
+            f"{cal['ece_after']:.3f} after temperature scaling (T = {cal['temperature']:.3f}, fitted on validation).",
+        ]
+    lines += ["", "Confusion matrices: `confusion_matrix.png`; every misclassified triple: `errors.jsonl`."]
+    return "\n".join(lines) + "\n"
+
+
+def _system_rows(systems: dict[str, Any]) -> list[str]:
+    lines = []
     for sys_name, m in systems.items():
         f1 = " | ".join(f"{m['per_class'][label]['f1']:.3f}" for label in LABELS)
         p = m.get("p_value_vs_model")
@@ -33,29 +51,48 @@ def render_report(name: str, out: dict[str, Any]) -> str:
             f"| {sys_name} | {_ci(m['accuracy'], m['ci95']['accuracy'])} | {_ci(m['macro_f1'], m['ci95']['macro_f1'])} "
             f"| {f1} | {'' if p is None else f'{p:.3f}'} |"
         )
-    lines += ["", "## Per class (precision / recall / F1)", "", "| system | " + " | ".join(LABELS) + " |",
-              "|---|" + "---|" * len(LABELS)]
+    return lines
+
+
+def _per_class(systems: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Per class (precision / recall / F1)",
+        "",
+        "| system | " + " | ".join(LABELS) + " |",
+        "|---|" + "---|" * len(LABELS),
+    ]
     for sys_name, m in systems.items():
-        cells = [f"{m['per_class'][label]['precision']:.2f} / {m['per_class'][label]['recall']:.2f} / "
-                 f"{m['per_class'][label]['f1']:.2f}" for label in LABELS]
+        cells = [
+            f"{m['per_class'][label]['precision']:.2f} / {m['per_class'][label]['recall']:.2f} / "
+            f"{m['per_class'][label]['f1']:.2f}"
+            for label in LABELS
+        ]
         lines.append(f"| {sys_name} | " + " | ".join(cells) + " |")
-    names = list(systems)
-    titles = {"target": "Seen vs unseen targets (seen = the target occurs in training)", "tag": "By tag", "topic": "By topic"}
+    return lines
+
+
+def _breakdowns(breakdown: dict[str, Any], names: list[str]) -> list[str]:
+    lines: list[str] = []
+    titles = {
+        "target": "Seen vs unseen targets (seen = the target occurs in training)",
+        "tag": "By tag",
+        "topic": "By topic",
+    }
     for kind in ("target", "tag", "topic"):
-        groups = out["breakdown"].get(kind) or {}
+        groups = breakdown.get(kind) or {}
         if not groups:
             continue
-        lines += ["", f"## Macro-F1: {titles[kind]}", "", f"| {kind} | n | " + " | ".join(names) + " |",
-                  "|---|---|" + "---|" * len(names)]
+        lines += [
+            "",
+            f"## Macro-F1: {titles[kind]}",
+            "",
+            f"| {kind} | n | " + " | ".join(names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ]
         for g, v in groups.items():
             lines.append(f"| {g} | {v['n']} | " + " | ".join(f"{v[s]:.3f}" for s in names) + " |")
-    cal = out.get("calibration")
-    if cal:
-        lines += ["", "## Calibration", "",
-                  f"Expected calibration error of the model on these triples: {cal['ece_before']:.3f} before and "
-                  f"{cal['ece_after']:.3f} after temperature scaling (T = {cal['temperature']:.3f}, fitted on validation)."]
-    lines += ["", "Confusion matrices: `confusion_matrix.png`; every misclassified triple: `errors.jsonl`."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def plot_confusions(systems: dict[str, Any], path: str | Path) -> None:
@@ -73,8 +110,9 @@ def plot_confusions(systems: dict[str, Any], path: str | Path) -> None:
         ax.imshow(cm, cmap="Blues")
         for i in range(cm.shape[0]):
             for j in range(cm.shape[1]):
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center",
-                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+                ax.text(
+                    j, i, str(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black"
+                )
         ax.set_xticks(range(len(LABELS)), LABELS, rotation=30)
         ax.set_yticks(range(len(LABELS)), LABELS)
         ax.set_xlabel("predicted")

@@ -52,11 +52,19 @@ def read_jsonl_triples(path: str | Path) -> Rows:
     for number, rec in iter_json_objects(raw or "", path, problems):
         if not check_fields(rec, str(path), number, problems, required=LABELLED_FIELDS):
             continue
-        rows.append(Triple(
-            article_id=str(rec.get("article_id", f"line-{number}")), sentence=rec["sentence"], actor=rec["actor"],
-            target=rec["target"], stance=rec["stance"], tags=tuple(rec.get("tags", [])), topic=str(rec.get("topic", "")),
-            span_start=rec.get("span_start", -1), span_end=rec.get("span_end", -1),
-        ).to_row())
+        rows.append(
+            Triple(
+                article_id=str(rec.get("article_id", f"line-{number}")),
+                sentence=rec["sentence"],
+                actor=rec["actor"],
+                target=rec["target"],
+                stance=rec["stance"],
+                tags=tuple(rec.get("tags", [])),
+                topic=str(rec.get("topic", "")),
+                span_start=rec.get("span_start", -1),
+                span_end=rec.get("span_end", -1),
+            ).to_row()
+        )
     if problems:
         raise DataError(problems)
     if not rows:

@@ -25,12 +25,16 @@ N_BOOT = 1000
 
 
 def _macro_f1_on(y: np.ndarray, pred: np.ndarray) -> float:
-    return scores_from_confusion(confusion(y, pred))["macro_f1"]
+    return float(scores_from_confusion(confusion(y, pred))["macro_f1"])  # type: ignore[arg-type]
 
 
 def breakdowns(rows: Rows, y: np.ndarray, preds: dict[str, np.ndarray], train_targets: set[str] | None) -> dict:
     """Macro-F1 per tag, per seen/unseen target and per topic, with the row count of each slice."""
-    slices: dict[str, dict[str, list[int]]] = {"tag": defaultdict(list), "target": defaultdict(list), "topic": defaultdict(list)}
+    slices: dict[str, dict[str, list[int]]] = {
+        "tag": defaultdict(list),
+        "target": defaultdict(list),
+        "topic": defaultdict(list),
+    }
     for i, r in enumerate(rows):
         for tag in r.get("tags") or ["(untagged)"]:
             slices["tag"][tag].append(i)
@@ -47,8 +51,14 @@ def breakdowns(rows: Rows, y: np.ndarray, preds: dict[str, np.ndarray], train_ta
     return out
 
 
-def score(rows: Rows, probas: dict[str, np.ndarray], train_targets: set[str] | None = None,
-          n_boot: int = N_BOOT, seed: int = 0, reference: str = "model") -> dict[str, Any]:
+def score(
+    rows: Rows,
+    probas: dict[str, np.ndarray],
+    train_targets: set[str] | None = None,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    reference: str = "model",
+) -> dict[str, Any]:
     """Metrics, article-bootstrap 95% intervals, paired p-values and breakdowns for each system."""
     y = np.array([LABEL2ID[r["stance"]] for r in rows])
     preds = {name: p.argmax(1) for name, p in probas.items()}
@@ -76,16 +86,18 @@ def score(rows: Rows, probas: dict[str, np.ndarray], train_targets: set[str] | N
 
 def error_rows(rows: Rows, probas: dict[str, np.ndarray], system: str = "model") -> list[dict[str, Any]]:
     """Every row the system got wrong, with its probabilities and the other systems' labels."""
-    out = []
+    out: list[dict[str, Any]] = []
     for i, r in enumerate(rows):
         p = probas[system][i]
         pred = LABELS[int(p.argmax())]
         if pred != r["stance"]:
-            out.append({
-                **{k: r[k] for k in ("article_id", "sentence", "actor", "target", "stance") if k in r},
-                "tags": list(r.get("tags") or []),
-                "predicted": pred,
-                "probs": {label: round(float(v), 4) for label, v in zip(LABELS, p)},
-                "others": {name: LABELS[int(q[i].argmax())] for name, q in probas.items() if name != system},
-            })
+            out.append(
+                {
+                    **{k: r[k] for k in ("article_id", "sentence", "actor", "target", "stance") if k in r},
+                    "tags": list(r.get("tags") or []),
+                    "predicted": pred,
+                    "probs": {label: round(float(v), 4) for label, v in zip(LABELS, p)},
+                    "others": {name: LABELS[int(q[i].argmax())] for name, q in probas.items() if name != system},
+                }
+            )
     return out

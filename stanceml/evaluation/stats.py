@@ -8,7 +8,7 @@ of resamples); ``tests/test_stats.py`` checks them against scikit-learn and by h
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -26,11 +26,17 @@ MAX_F1_DELTA = 0.005
 
 
 def check_backends(
-    folder: str | Path, model: Any, tokenizer: Any, template: dict[str, str], max_length: int,
-    items: Sequence[StanceInput], gold: Sequence[int],
+    folder: str | Path,
+    model: Any,
+    tokenizer: Any,
+    template: dict[str, str],
+    max_length: int,
+    items: Sequence[StanceInput],
+    gold: Sequence[int],
 ) -> dict[str, dict[str, Any]]:
     """Score each backend on ``items`` against the transformers fp32 forward: agreement and
     macro-F1 change; ``ok`` marks those within :data:`MIN_AGREEMENT` and :data:`MAX_F1_DELTA`."""
+
     def logits_of(runner: Any) -> np.ndarray:
         return StancePredictor(None, tokenizer, LABELS, template, max_length, backend=runner).logits(items)
 
@@ -47,7 +53,7 @@ def check_backends(
     preds["torch-bf16"] = logits_of(torch_runners["torch-bf16"]).argmax(1)
     gold_labels = [LABELS[i] for i in gold]
     ref_f1 = macro_f1(gold_labels, [LABELS[i] for i in ref])
-    report = {}
+    report: dict[str, dict[str, Any]] = {}
     for key, pred in preds.items():
         f1 = macro_f1(gold_labels, [LABELS[i] for i in pred])
         agreement = float(np.mean(pred == ref)) if len(ref) else 1.0

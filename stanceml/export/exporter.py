@@ -28,12 +28,16 @@ def _check_data(run: RunRecord, data_dir: Path) -> None:
     backend checks would be fitted on another validation split."""
     card_path = data_dir / "data_card.json"
     if not card_path.exists():
-        raise FileNotFoundError(f"{card_path} is missing: build the dataset the run was trained on "
-                                "(scripts/build_dataset.py) or pass its folder")
+        raise FileNotFoundError(
+            f"{card_path} is missing: build the dataset the run was trained on "
+            "(scripts/build_dataset.py) or pass its folder"
+        )
     found = read_json(card_path).get("hash")
     if found != run.data_hash:
-        raise ValueError(f"{data_dir} holds other data (hash {str(found)[:12]}) than run {run.run_name} was "
-                         f"trained on (hash {str(run.data_hash)[:12]}): rebuild it or retrain")
+        raise ValueError(
+            f"{data_dir} holds other data (hash {str(found)[:12]}) than run {run.run_name} was "
+            f"trained on (hash {str(run.data_hash)[:12]}): rebuild it or retrain"
+        )
 
 
 def export_model(
@@ -57,18 +61,28 @@ def export_model(
     run = RunRecord.load(model_dir / RUN_STATE)  # written with the weights, in one atomic step
     data = Path(data_dir) if data_dir is not None else Path(run.data_dir)
     _check_data(run, data)
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True, use_safetensors=True)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        str(model_dir), local_files_only=True, use_safetensors=True
+    )
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     val_rows = load_splits(data)["validation"].to_list()
     meta = ExportMeta(
-        name=run.run_name, labels=run.labels, input_template=run.input_template, max_length=run.max_length,
-        base_model=run.base_model, data_hash=run.data_hash, run=run.identity(),
-        training_config=run.training_config, metrics=run.metrics,
+        name=run.run_name,
+        labels=run.labels,
+        input_template=run.input_template,
+        max_length=run.max_length,
+        base_model=run.base_model,
+        data_hash=run.data_hash,
+        run=run.identity(),
+        training_config=run.training_config,
+        metrics=run.metrics,
         calibration=fit_calibration(model, tokenizer, run, val_rows),
         versions={"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0]},
         extra=dict(extra_meta or {}),
     )
-    return write_export(model, tokenizer, export_dir, meta, add_files=_onnx_and_checks(model, tokenizer, meta, val_rows, onnx))
+    return write_export(
+        model, tokenizer, export_dir, meta, add_files=_onnx_and_checks(model, tokenizer, meta, val_rows, onnx)
+    )
 
 
 def _onnx_and_checks(
@@ -82,8 +96,17 @@ def _onnx_and_checks(
             export_onnx(model, tokenizer, folder)
         if not val_rows:
             return {}
-        return {"backends": check_backends(folder, model, tokenizer, meta.input_template, meta.max_length,
-                                           rows_to_inputs(val_rows), [r["label"] for r in val_rows])}
+        return {
+            "backends": check_backends(
+                folder,
+                model,
+                tokenizer,
+                meta.input_template,
+                meta.max_length,
+                rows_to_inputs(val_rows),
+                [r["label"] for r in val_rows],
+            )
+        }
 
     return add
 

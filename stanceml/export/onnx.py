@@ -52,8 +52,9 @@ def export_onnx(model: Any, tokenizer: Any, folder: str | Path, opset: int = 18)
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
-    sample = tokenizer(["An example sentence for tracing.", "Short."], ["actor ; target", "a ; b"],
-                       padding=True, return_tensors="pt")
+    sample = tokenizer(
+        ["An example sentence for tracing.", "Short."], ["actor ; target", "a ; b"], padding=True, return_tensors="pt"
+    )
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
     fp32 = out / ONNX_FILES["fp32"]
     model = model.float().eval()

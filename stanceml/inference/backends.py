@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from stanceml.artifact import INPUT_NAMES, ONNX_DIR, ONNX_FILES, ExportMeta, verify_file
 from stanceml.inference.fastbert import as_tensors, fast_forward
-
 
 
 class TorchBackend:

@@ -55,7 +55,7 @@ def supports(model) -> bool:
     return bool(
         config is not None
         and type(model).__name__ == "BertForSequenceClassification"
-        and supports_config(config.to_dict())
+        and supports_config({**config.to_dict(), "architectures": [type(model).__name__]})  # a model not yet saved says BertModel
         and getattr(model.bert, "pooler", None) is not None
     )
 
@@ -162,14 +162,16 @@ class FastBertClassifier:
                 attention = {"qkv": lin(w_qkv, b_qkv)}
             else:  # the last layer needs queries for [CLS] only, keys and values for all
                 attention = {"q": lin(w_qkv[:hidden], b_qkv[:hidden]), "kv": lin(w_qkv[hidden:], b_qkv[hidden:])}
-            self.layers.append({
-                **attention,
-                "out": lin(layer.attention.output.dense.weight, layer.attention.output.dense.bias),
-                "norm1": self._norm(layer.attention.output.LayerNorm),
-                "up": lin(layer.intermediate.dense.weight, layer.intermediate.dense.bias),
-                "down": lin(layer.output.dense.weight, layer.output.dense.bias),
-                "norm2": self._norm(layer.output.LayerNorm),
-            })
+            self.layers.append(
+                {
+                    **attention,
+                    "out": lin(layer.attention.output.dense.weight, layer.attention.output.dense.bias),
+                    "norm1": self._norm(layer.attention.output.LayerNorm),
+                    "up": lin(layer.intermediate.dense.weight, layer.intermediate.dense.bias),
+                    "down": lin(layer.output.dense.weight, layer.output.dense.bias),
+                    "norm2": self._norm(layer.output.LayerNorm),
+                }
+            )
         self.pooler = lin(bert.pooler.dense.weight, bert.pooler.dense.bias)
         self.classifier = lin(model.classifier.weight, model.classifier.bias)
 

@@ -94,7 +94,7 @@ class StancePredictor:
         precision: str = "auto",
         batch_size: int = 32,
         num_threads: int | None = None,
-    ) -> "StancePredictor":
+    ) -> StancePredictor:
         """Load an export folder written by :func:`stanceml.export.exporter.export_model`.
 
         Args:
@@ -116,8 +116,17 @@ class StancePredictor:
             raise ModelLoadError(f"{path}: backend {key} is not available (export with onnx=true for ONNX files)")
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
         model, runner, reason = _load_backend(path, meta, key, num_threads, auto=backend == precision == "auto")
-        predictor = cls(model, tokenizer, labels=meta.labels, template=meta.input_template or None,
-                        max_length=int(meta.max_length), batch_size=batch_size, meta=meta, backend=runner, source=path)
+        predictor = cls(
+            model,
+            tokenizer,
+            labels=meta.labels,
+            template=meta.input_template or None,
+            max_length=int(meta.max_length),
+            batch_size=batch_size,
+            meta=meta,
+            backend=runner,
+            source=path,
+        )
         predictor.backend_reason = reason
         log.info("%s: running %s (%s)", path, predictor.backend_name, reason)
         return predictor
@@ -146,8 +155,9 @@ class StancePredictor:
 
             if self.source is None:
                 raise ValueError("this predictor has no torch model to save")
-            model = AutoModelForSequenceClassification.from_pretrained(str(self.source), local_files_only=True,
-                                                                       use_safetensors=True)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(self.source), local_files_only=True, use_safetensors=True
+            )
         write_export(model, self.tokenizer, path, ExportMeta.from_dict(self.meta.to_dict()))
 
     def _logits(self, items: list[StanceInput]) -> tuple[np.ndarray, list[Encoded]]:
@@ -172,14 +182,18 @@ class StancePredictor:
                     batch = {k: np.asarray([enc[k][idx[0]]], dtype=np.int64) for k in keys}
                 else:
                     with self._tokenizer_lock:
-                        batch = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in keys}, padding=True,
-                                                   return_tensors="np")
+                        batch = self.tokenizer.pad(
+                            {k: [enc[k][i] for i in idx] for k in keys}, padding=True, return_tensors="np"
+                        )
                 out[[first + i for i in idx]] = self.backend(batch)
             pairs[first : first + len(part)] = encoded
         cropped = sum(bool(p.notes) for p in pairs)
         if cropped:
-            warnings.warn(f"{cropped} sentence(s) longer than {self.max_length * CHARS_PER_TOKEN} characters were "
-                          "cropped around the actor's mention (see StancePrediction.notes)", stacklevel=3)
+            warnings.warn(
+                f"{cropped} sentence(s) longer than {self.max_length * CHARS_PER_TOKEN} characters were "
+                "cropped around the actor's mention (see StancePrediction.notes)",
+                stacklevel=3,
+            )
         return out, pairs
 
     def logits(self, inputs: InputLike | Iterable[InputLike]) -> np.ndarray:
@@ -251,9 +265,9 @@ def _load_backend(
         str(path), local_files_only=True, use_safetensors=True, trust_remote_code=False
     )
     runner = TorchBackend(model, precision)
-    if auto and key == "torch-fp32" and runner.fast is None:
-        # The fast forward stepped aside at load (see stanceml.inference.fastbert, which warns
-        # why): then ONNX fp32, if it kept accuracy, is faster than the plain transformers forward.
-        if meta.backends.get("onnx-fp32", {}).get("ok") and "onnx-fp32" in available_backends(path):
-            return None, OnnxBackend(path, "fp32", num_threads, meta=meta), "auto: fast forward unavailable"
+    # The fast forward stepped aside at load (see stanceml.inference.fastbert, which warns why):
+    # then ONNX fp32, if it kept accuracy, is faster than the plain transformers forward.
+    onnx_ok = meta.backends.get("onnx-fp32", {}).get("ok") and "onnx-fp32" in available_backends(path)
+    if auto and key == "torch-fp32" and runner.fast is None and onnx_ok:
+        return None, OnnxBackend(path, "fp32", num_threads, meta=meta), "auto: fast forward unavailable"
     return model, runner, reason

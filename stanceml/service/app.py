@@ -89,8 +89,14 @@ def _add_info_routes(app: FastAPI, predictor: Any, limits: dict[str, int]) -> No
 
     @app.get("/health", response_model=Health, summary="Is the service up, and with which model?")
     def health() -> Health:
-        return Health(status="ok", model=model_name, backend=getattr(predictor, "backend_name", "unknown"),
-                      labels=labels, version=__version__, limits=limits)
+        return Health(
+            status="ok",
+            model=model_name,
+            backend=getattr(predictor, "backend_name", "unknown"),
+            labels=labels,
+            version=__version__,
+            limits=limits,
+        )
 
     @app.get("/labels", response_model=Labels, summary="The stance labels, in the model's order")
     def get_labels() -> Labels:
@@ -115,9 +121,11 @@ def _add_predict_route(app: FastAPI, predictor: Any, max_batch: int, max_text_ch
             except (TypeError, ValueError) as err:
                 raise HTTPException(status_code=422, detail=f"inputs[{i}]: {err}") from None
         preds = predictor.predict(items)
-        return PredictResponse(predictions=[
-            Prediction(stance=p.stance, score=p.score, probs=p.probs, actor_found=p.actor_found) for p in preds
-        ])
+        return PredictResponse(
+            predictions=[
+                Prediction(stance=p.stance, score=p.score, probs=p.probs, actor_found=p.actor_found) for p in preds
+            ]
+        )
 
 
 def _check_analyze_limits(body: AnalyzeRequest, limits: dict[str, int]) -> None:
@@ -173,8 +181,13 @@ def create_app(
         max_body_bytes: largest request body (checked on Content-Length before reading).
         gazetteer: the base gazetteer for ``/analyze`` (default: the packaged one).
     """
-    limits = {"max_batch": max_batch, "max_text_chars": max_text_chars, "max_targets": max_targets,
-              "max_actors": max_actors, "max_body_bytes": max_body_bytes}
+    limits = {
+        "max_batch": max_batch,
+        "max_text_chars": max_text_chars,
+        "max_targets": max_targets,
+        "max_actors": max_actors,
+        "max_body_bytes": max_body_bytes,
+    }
     for name, value in limits.items():
         if value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")

@@ -27,10 +27,11 @@ Matching rules of :meth:`Gazetteer.find_mentions`:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Union
 
 #: The packaged gazetteer, shipped inside the package (package data) so that a wheel has it too.
 DEFAULT_DIR = Path(__file__).resolve().parent / "gazetteer"
@@ -147,7 +148,7 @@ def expand_entry(entry: Mapping[str, Any], where: str = "actor") -> tuple[str, s
     return name, kind, aliases
 
 
-def read_gazetteer_file(path: str | Path) -> tuple[list[tuple[str, str, list[str]]], list[str]]:
+def read_gazetteer_file(path: str | Path) -> tuple[list[tuple[str, str | None, list[str]]], list[str]]:
     """Read one YAML file: its expanded entries and its ``ignore`` phrases."""
     import yaml
 
@@ -229,7 +230,7 @@ class Gazetteer:
         cls,
         folder: str | Path | None = DEFAULT_DIR,
         extra: Iterable[str | Path] = (),
-    ) -> "Gazetteer":
+    ) -> Gazetteer:
         """Read every ``*.yaml`` in ``folder`` (name order), then each file in ``extra``.
 
         ``folder=None`` skips the packaged files, so ``extra`` alone defines the actors.
@@ -257,12 +258,12 @@ class Gazetteer:
         return cls(entries, ignore)
 
     @classmethod
-    def default(cls) -> "Gazetteer":
+    def default(cls) -> Gazetteer:
         """The packaged gazetteer (``stanceml/text/gazetteer/``), read once per process."""
         return _default_gazetteer()
 
     @classmethod
-    def from_actors(cls, actors: ActorsLike) -> "Gazetteer":
+    def from_actors(cls, actors: ActorsLike) -> Gazetteer:
         """A gazetteer holding only ``actors``.
 
         ``actors`` is a list of names (each its own canonical actor), a mapping
@@ -275,7 +276,7 @@ class Gazetteer:
             return cls.load(None, [actors])
         return cls(_entries_from(actors))
 
-    def extend(self, actors: ActorsLike) -> "Gazetteer":
+    def extend(self, actors: ActorsLike) -> Gazetteer:
         """A new gazetteer with this one's actors plus ``actors`` (which win on conflicts)."""
         other = Gazetteer.from_actors(actors)
         return Gazetteer(self._entries + other._entries, self._ignore + other._ignore)
@@ -323,7 +324,9 @@ class Gazetteer:
             if canonical is None:
                 continue  # an ignored phrase: it only hides the names inside it
             after = sentence[m.end() : m.end() + 3]
-            possessive = bool(_POSSESSIVE.match(after)) or (m.group().endswith("s") and bool(_BARE_APOSTROPHE.match(after)))
+            possessive = bool(_POSSESSIVE.match(after)) or (
+                m.group().endswith("s") and bool(_BARE_APOSTROPHE.match(after))
+            )
             found.append(Mention(canonical, m.group(), m.start(), m.end(), possessive))
         return found
 
@@ -337,7 +340,7 @@ def _default_gazetteer() -> Gazetteer:
     return Gazetteer.load(DEFAULT_DIR)
 
 
-def _entries_from(actors: Any) -> list[tuple[str, str, list[str]]]:
+def _entries_from(actors: Any) -> list[tuple[str, str | None, list[str]]]:
     """Normalise the user's actor list or mapping into gazetteer entries."""
     if isinstance(actors, (str, bytes)):
         raise GazetteerError("actors must be a list of names or a mapping {name: [aliases]}, not one string")

@@ -35,21 +35,161 @@ class Sentence(NamedTuple):
 
 #: Abbreviations after which a sentence does not end (compared lower-case, without the dot).
 NEVER_END = frozenset(
-    """mr mrs ms mx dr prof gen lt col maj capt cmdr adm sgt cpl gov sen rep rev hon pres fr
-    st mt ft sr jr messrs mme mlle mm dept univ assn
-    no nos art arts fig figs vol vols pp para sec ch cl
-    vs v cf e.g i.e viz ca approx est
-    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "cmdr",
+        "adm",
+        "sgt",
+        "cpl",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "hon",
+        "pres",
+        "fr",
+        "st",
+        "mt",
+        "ft",
+        "sr",
+        "jr",
+        "messrs",
+        "mme",
+        "mlle",
+        "mm",
+        "dept",
+        "univ",
+        "assn",
+        "no",
+        "nos",
+        "art",
+        "arts",
+        "fig",
+        "figs",
+        "vol",
+        "vols",
+        "pp",
+        "para",
+        "sec",
+        "ch",
+        "cl",
+        "vs",
+        "v",
+        "cf",
+        "e.g",
+        "i.e",
+        "viz",
+        "ca",
+        "approx",
+        "est",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ]
 )
 #: Abbreviations that may end a sentence; treated like initials and dotted acronyms.
-MAY_END = frozenset("etc inc ltd co corp plc bros llc ag sa nv bv gmbh".split())
+MAY_END = frozenset(["etc", "inc", "ltd", "co", "corp", "plc", "bros", "llc", "ag", "sa", "nv", "bv", "gmbh"])
 #: Words that often open a sentence: after an initial or acronym they signal a new sentence.
 OPENERS = frozenset(
-    """the a an this that these those it its he she they we i you his her their our my
-    but and or so yet still also then there here however meanwhile moreover instead
-    in on at for from by with after before during since while when if as although though
-    because despite according earlier later last next yesterday today tomorrow on
-    what why how who where which some many most several both all no one two three""".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "his",
+        "her",
+        "their",
+        "our",
+        "my",
+        "but",
+        "and",
+        "or",
+        "so",
+        "yet",
+        "still",
+        "also",
+        "then",
+        "there",
+        "here",
+        "however",
+        "meanwhile",
+        "moreover",
+        "instead",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "after",
+        "before",
+        "during",
+        "since",
+        "while",
+        "when",
+        "if",
+        "as",
+        "although",
+        "though",
+        "because",
+        "despite",
+        "according",
+        "earlier",
+        "later",
+        "last",
+        "next",
+        "yesterday",
+        "today",
+        "tomorrow",
+        "on",
+        "what",
+        "why",
+        "how",
+        "who",
+        "where",
+        "which",
+        "some",
+        "many",
+        "most",
+        "several",
+        "both",
+        "all",
+        "no",
+        "one",
+        "two",
+        "three",
+    ]
 )
 
 _TERMINAL = re.compile(r"""(?:\.\.\.|…|[.!?])+['"’”)\]»]*(?=\s)""")
@@ -86,7 +226,7 @@ def _is_boundary(text: str, match: re.Match, limit: int) -> bool:
     acronym = bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word))
     if initial or acronym or low in MAY_END:
         next_word = _NEXT_WORD.match(text, j + (text[j] in _OPENING), limit)
-        return bool(next_word) and next_word.group().lower() in OPENERS
+        return next_word is not None and next_word.group().lower() in OPENERS
     return True
 
 

@@ -27,10 +27,16 @@ def code_version() -> dict[str, Any]:
     out: dict[str, Any] = {"stanceml": __version__, "commit": None, "dirty": None}
     root = Path(__file__).resolve().parents[2]
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=5, check=True).stdout.strip()
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=5, check=True).stdout
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return out  # not a checkout (an installed wheel), or no git: the version alone
     out.update(commit=commit, dirty=bool(status.strip()))
@@ -57,15 +63,20 @@ class RunRecord:
 
     def identity(self) -> dict[str, Any]:
         """The part an export records as ``run``: name, seed, data hash, code, time."""
-        return {"run_name": self.run_name, "seed": self.seed, "data_hash": self.data_hash,
-                "code": self.code, "created": self.created}
+        return {
+            "run_name": self.run_name,
+            "seed": self.seed,
+            "data_hash": self.data_hash,
+            "code": self.code,
+            "created": self.created,
+        }
 
     def save(self, path: str | Path) -> None:
         """Write as JSON, atomically."""
         write_json(path, asdict(self))
 
     @classmethod
-    def load(cls, path: str | Path) -> "RunRecord":
+    def load(cls, path: str | Path) -> RunRecord:
         """Read ``run.json`` (a record from before ``seed`` and ``code`` existed reads too)."""
         path = Path(path)
         if not path.exists():

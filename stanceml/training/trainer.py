@@ -19,6 +19,7 @@ from stanceml.modeling.models import build_model, load_tokenizer, resolve_precis
 from stanceml.records import StanceInput
 from stanceml.training.run import RUN_STATE, RunRecord
 
+
 @dataclass
 class TrainResult:
     """What a training run produced: the saved model folder and its numbers."""
@@ -36,7 +37,11 @@ def tokenize_split(
     """
 
     def encode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        spans = zip(batch["span_start"], batch["span_end"]) if "span_start" in batch else [(-1, -1)] * len(batch["sentence"])
+        spans = (
+            zip(batch["span_start"], batch["span_end"])
+            if "span_start" in batch
+            else [(-1, -1)] * len(batch["sentence"])
+        )
         items = [
             StanceInput(s, a, t, span=(ss, se) if ss >= 0 else None)
             for s, a, t, (ss, se) in zip(batch["sentence"], batch["actor"], batch["target"], spans)
@@ -76,7 +81,7 @@ def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str) -> 
         eval_strategy="steps" if by_steps else "epoch",
         save_strategy="steps" if by_steps else "epoch",
         eval_steps=every if by_steps else None,
-        save_steps=every if by_steps else None,
+        save_steps=every if by_steps else 500,  # unused with save_strategy="epoch"
         load_best_model_at_end=True,
         metric_for_best_model="macro_f1",
         greater_is_better=True,
@@ -109,8 +114,10 @@ def _encode_splits(cfg: TrainConfig, tokenizer: Any, template: dict[str, str]) -
     if cfg.data.format != "corpus" and not (Path(cfg.data.output_dir) / "dataset").exists():
         build_dataset(cfg.data)
     splits = load_splits(cfg.data.output_dir)
-    return {name: tokenize_split(splits[name], tokenizer, cfg.model.max_length, template, cfg.data.num_proc)
-            for name in splits}
+    return {
+        name: tokenize_split(splits[name], tokenizer, cfg.model.max_length, template, cfg.data.num_proc)
+        for name in splits
+    }
 
 
 def _make_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, encoded: dict[str, Any], precision: str) -> Any:
@@ -132,8 +139,9 @@ def _make_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, encoded: dict[st
     )
 
 
-def _run_metrics(trainer: Any, output: Any, encoded: dict[str, Any], seconds: float, precision: str,
-                 resumed: Path | None) -> dict[str, Any]:
+def _run_metrics(
+    trainer: Any, output: Any, encoded: dict[str, Any], seconds: float, precision: str, resumed: Path | None
+) -> dict[str, Any]:
     metrics: dict[str, Any] = {
         "resumed_from": resumed.name if resumed else None,
         "train_seconds": round(seconds, 1),
@@ -145,7 +153,9 @@ def _run_metrics(trainer: Any, output: Any, encoded: dict[str, Any], seconds: fl
     for name in [n for n in encoded if n != "train"]:
         if len(encoded[name]):
             pred = trainer.predict(encoded[name])
-            metrics[name] = classification_metrics(ids_to_labels(pred.label_ids), ids_to_labels(pred.predictions.argmax(-1)))
+            metrics[name] = classification_metrics(
+                ids_to_labels(pred.label_ids), ids_to_labels(pred.predictions.argmax(-1))
+            )
     return metrics
 
 
@@ -175,10 +185,16 @@ def train(cfg: TrainConfig) -> TrainResult:
     metrics = _run_metrics(trainer, output, encoded, time.perf_counter() - started, precision, resume_from)
     if trainer.is_world_process_zero():
         record = RunRecord(
-            run_name=cfg.run_name, labels=list(LABELS), input_template=template, max_length=cfg.model.max_length,
-            base_model=_base_model_name(cfg.model), data_hash=read_json(Path(cfg.data.output_dir) / "data_card.json")["hash"],
-            data_dir=cfg.data.output_dir, seed=cfg.trainer.seed,
-            training_config={"model": asdict(cfg.model), "trainer": asdict(cfg.trainer)}, metrics=metrics,
+            run_name=cfg.run_name,
+            labels=list(LABELS),
+            input_template=template,
+            max_length=cfg.model.max_length,
+            base_model=_base_model_name(cfg.model),
+            data_hash=read_json(Path(cfg.data.output_dir) / "data_card.json")["hash"],
+            data_dir=cfg.data.output_dir,
+            seed=cfg.trainer.seed,
+            training_config={"model": asdict(cfg.model), "trainer": asdict(cfg.trainer)},
+            metrics=metrics,
         )
         # The run record goes inside the model folder, in the same atomic write, so a model and
         # the metrics and data hash that describe it can never come from different runs.
