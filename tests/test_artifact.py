@@ -60,9 +60,11 @@ def test_format_1_exports_still_load(export):
     (export / "stanceml.json").write_text(json.dumps(meta))
     read = read_meta(export)
     assert read.format_version == 1 and read.checksums == {"model.safetensors": sha}
-    assert StancePredictor.from_pretrained(export, backend="torch").predict(
-        {"sentence": "Hungary blocked the tariff.", "actor": "Hungary", "target": "the tariff"}
-    ).stance
+    assert (
+        StancePredictor.from_pretrained(export, backend="torch")
+        .predict({"sentence": "Hungary blocked the tariff.", "actor": "Hungary", "target": "the tariff"})
+        .stance
+    )
 
 
 def test_meta_round_trips_unknown_keys():

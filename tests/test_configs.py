@@ -89,8 +89,13 @@ def test_yaml_never_repeats_a_dataclass_default():
 
     from stanceml.config import BaselineConfig, DataConfig, ModelConfig, PathsConfig, TrainerConfig
 
-    groups = {"data": DataConfig, "model": ModelConfig, "trainer": TrainerConfig, "baseline": BaselineConfig,
-              "paths": PathsConfig}
+    groups = {
+        "data": DataConfig,
+        "model": ModelConfig,
+        "trainer": TrainerConfig,
+        "baseline": BaselineConfig,
+        "paths": PathsConfig,
+    }
     repeated = []
     for group, schema in groups.items():
         for path in sorted((ROOT / "configs" / group).glob("*.yaml")):

@@ -36,11 +36,15 @@ def test_each_bad_field_is_named(record, field, reason):
 
 
 def test_corpus_fields_and_known_tags():
-    found = problems_of({**GOOD, "stance": "support", "tags": ["sarcasm"]}, required=CORPUS_FIELDS,
-                        known_tags=frozenset({"irony"}))
+    found = problems_of(
+        {**GOOD, "stance": "support", "tags": ["sarcasm"]}, required=CORPUS_FIELDS, known_tags=frozenset({"irony"})
+    )
     assert [p.field for p in found] == ["article_id"]  # missing fields stop the check
-    found = problems_of({**GOOD, "article_id": "a", "stance": "support", "tags": ["sarcasm"]},
-                        required=CORPUS_FIELDS, known_tags=frozenset({"irony"}))
+    found = problems_of(
+        {**GOOD, "article_id": "a", "stance": "support", "tags": ["sarcasm"]},
+        required=CORPUS_FIELDS,
+        known_tags=frozenset({"irony"}),
+    )
     assert [(p.field, "unknown tag" in p.reason) for p in found] == [("tags", True)]
 
 

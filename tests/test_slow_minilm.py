@@ -23,8 +23,10 @@ def test_minilm_builds_offline_and_the_fast_forward_matches_it(tmp_path):
     assert model.config.id2label == {0: "support", 1: "oppose", 2: "neutral"}
     fast = fastbert.fast_forward(model)
     assert fast is not None, "the fast forward stepped aside on the real model"
-    items = [StanceInput("While Hungary blocked the package, Poland pushed for it.", "Poland", "the package"),
-             StanceInput("Spain abstained.", "Spain", "the vote")]
+    items = [
+        StanceInput("While Hungary blocked the package, Poland pushed for it.", "Poland", "the package"),
+        StanceInput("Spain abstained.", "Spain", "the vote"),
+    ]
     enc, _ = tokenize_inputs(tokenizer, items, None, cfg.max_length, padding=True, return_tensors="pt")
     with torch.inference_mode():
         want = model(**enc).logits

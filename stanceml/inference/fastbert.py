@@ -55,7 +55,9 @@ def supports(model) -> bool:
     return bool(
         config is not None
         and type(model).__name__ == "BertForSequenceClassification"
-        and supports_config({**config.to_dict(), "architectures": [type(model).__name__]})  # a model not yet saved says BertModel
+        and supports_config(
+            {**config.to_dict(), "architectures": [type(model).__name__]}
+        )  # a model not yet saved says BertModel
         and getattr(model.bert, "pooler", None) is not None
     )
 

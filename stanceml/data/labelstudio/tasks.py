@@ -24,7 +24,7 @@ Rules of the import:
   non-cancelled one wins, by ``updated_at``, else ``created_at``; without timestamps, the
   last one in the list. Agreement between annotators is not measured here.
 - **Problems** are collected in one pass and raised together as a
-  :class:`~stanceml.corpus.DataError`. Each names the export file, the task's position in
+  :class:`~stanceml.io.DataError`. Each names the export file, the task's position in
   the export as its "line" (counting from 1), the field, and Label Studio's task id.
 - **Merging** is idempotent: a triple already in the annotation file with the same stance is
   left as it is; one with a different stance is refused (nothing is written) so that a
@@ -67,7 +67,7 @@ ArticleLike = Union[Article, str, Path]
 
 def load_articles(sources: ArticleLike | Iterable[ArticleLike]) -> list[Article]:
     """Articles in the corpus format from folders (every ``*.md``, name order), ``.md``
-    files, or :class:`~stanceml.corpus.Article` objects, in the order given.
+    files, or :class:`~stanceml.data.corpus.Article` objects, in the order given.
 
     The corpus reader's parser is used, so the text that candidate sentences are cut from is
     exactly the text the importer later checks them against.
