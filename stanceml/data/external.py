@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stanceml.io import atomic_dir, write_json
+from stanceml.io import Problem, atomic_dir, iter_json_objects, read_text_checked, write_json
 from stanceml.labels import LABEL2ID
 
 Rows = list[dict[str, Any]]
@@ -64,27 +64,34 @@ def read_newsmtsc(path: str | Path) -> Rows:
     path = Path(path)
     if not path.exists():
         raise ExternalDataError(f"{path} does not exist (NewsMTSC is read from ../shared/external/newsmtsc)")
+    problems: list[Problem] = []
+    raw = read_text_checked(path, problems)
     rows: Rows = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                if "targets" in rec:
-                    sentence = rec["sentence_normalized"]
-                    targets = [(t["from"], t["to"], t["mention"], t["polarity"], t.get("Input.gid", rec["primary_gid"]))
-                               for t in rec["targets"]]
-                else:
-                    sentence = rec["sentence"]
-                    targets = [(rec["from"], rec["to"], rec["mention"], rec["polarity"], rec.get("id", f"line{number}"))]
-                for start, end, mention, polarity, gid in targets:
-                    start, end = int(start), int(end)
-                    if not 0 <= start < end <= len(sentence):
-                        raise ValueError(f"span {start}-{end} outside the sentence")
-                    rows.append(_row(sentence, start, end, mention, _POLARITY[polarity], gid))
-            except (KeyError, ValueError, TypeError, json.JSONDecodeError) as err:
-                raise ExternalDataError(f"{path}:{number}: cannot convert NewsMTSC line: {err!r}") from err
+    for number, rec in iter_json_objects(raw or "", path, problems):
+        try:
+            rows += _rows_of(rec, number)
+        except (KeyError, ValueError, TypeError) as err:
+            raise ExternalDataError(f"{path}:{number}: cannot convert NewsMTSC line: {err!r}") from err
+    if problems:
+        raise ExternalDataError(f"{problems[0]} (NewsMTSC)")
+    return rows
+
+
+def _rows_of(rec: dict[str, Any], number: int) -> Rows:
+    """The stance rows of one NewsMTSC record, in either format."""
+    if "targets" in rec:
+        sentence = rec["sentence_normalized"]
+        targets = [(t["from"], t["to"], t["mention"], t["polarity"], t.get("Input.gid", rec["primary_gid"]))
+                   for t in rec["targets"]]  # fmt: skip
+    else:
+        sentence = rec["sentence"]
+        targets = [(rec["from"], rec["to"], rec["mention"], rec["polarity"], rec.get("id", f"line{number}"))]
+    rows = []
+    for start, end, mention, polarity, gid in targets:
+        start, end = int(start), int(end)
+        if not 0 <= start < end <= len(sentence):
+            raise ValueError(f"span {start}-{end} outside the sentence")
+        rows.append(_row(sentence, start, end, mention, _POLARITY[polarity], gid))
     return rows
 
 
