@@ -32,6 +32,7 @@ from stanceml.config import (  # noqa: E402
     EvaluateConfig,
     ExportConfig,
     ImportLabelStudioConfig,
+    LearningCurveConfig,
     TrainConfig,
 )
 
@@ -40,6 +41,7 @@ cs.store(name="build_schema", node=BuildConfig)
 cs.store(name="train_schema", node=TrainConfig)
 cs.store(name="export_schema", node=ExportConfig)
 cs.store(name="evaluate_schema", node=EvaluateConfig)
+cs.store(name="learning_curve_schema", node=LearningCurveConfig)
 # The Label Studio round trip (scripts/candidates.py, scripts/import_labelstudio.py).
 cs.store(name="candidates_schema", node=CandidatesConfig)
 cs.store(name="import_labelstudio_schema", node=ImportLabelStudioConfig)

@@ -130,6 +130,24 @@ class TrainConfig:
 
 
 @dataclass
+class LearningCurveConfig:
+    """``scripts/learning_curve.py``: how validation macro-F1 grows with training articles."""
+
+    run_name: str = "curve-minilm"
+    #: Where each point's run is trained (one subfolder per fraction and seed).
+    run_dir: str = "outputs/curve-minilm"
+    #: Shares of the training articles to train on (whole articles, drawn per seed).
+    fractions: list[float] = field(default_factory=lambda: [0.25, 0.5, 1.0])
+    seeds: list[int] = field(default_factory=lambda: [1, 2])
+    #: The table (JSON and Markdown) and the plot (PNG) go here.
+    output: str = "reports/learning_curve"
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+@dataclass
 class ExportConfig:
     """``scripts/export.py``: turn a training run into a self-contained model folder."""
 

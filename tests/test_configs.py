@@ -8,9 +8,15 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, ValidationError
 
-from stanceml.config import BuildConfig, EvaluateConfig, ExportConfig, TrainConfig
+from stanceml.config import BuildConfig, EvaluateConfig, ExportConfig, LearningCurveConfig, TrainConfig
 
-SCHEMAS = {"build": BuildConfig, "train": TrainConfig, "export": ExportConfig, "evaluate": EvaluateConfig}
+SCHEMAS = {
+    "build": BuildConfig,
+    "train": TrainConfig,
+    "export": ExportConfig,
+    "evaluate": EvaluateConfig,
+    "learning_curve": LearningCurveConfig,
+}
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
 MODELS = sorted(p.stem for p in (ROOT / "configs" / "model").glob("*.yaml"))
 
