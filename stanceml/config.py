@@ -33,6 +33,15 @@ class SplitConfig:
     test_fraction: float = 0.2
     #: Topics held out entirely for the test split (targets never seen in training).
     test_topics: list[str] = field(default_factory=list)
+    #: Topics held out entirely for validation. When given, the split is by topic alone:
+    #: test_topics -> test, validation_topics -> validation, every other topic -> train.
+    validation_topics: list[str] = field(default_factory=list)
+    #: SHA-256 of the test split's triples, frozen before any model work: the builder fails
+    #: when the test split no longer matches it (set the new hash here to accept a change).
+    test_hash: Optional[str] = None
+    #: Near-duplicates (a shared sentence or 8-word run) across the train/test line:
+    #: "fail" the build, "warn", or "off".
+    leak_check: str = "fail"
 
 
 @dataclass
@@ -50,6 +59,8 @@ class DataConfig:
     #: Worker processes for tokenizing large datasets (datasets' ``num_proc``); 1 = in process.
     num_proc: int = 1
     agreement_path: Optional[str] = None
+    #: More corpus folders (each with articles/ and annotations/) read together with the above.
+    extra_sources: list[str] = field(default_factory=list)
     split: SplitConfig = field(default_factory=SplitConfig)
 
 

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from stanceml.data.agreement import agreement_summary
 from stanceml.data.card import data_card, render_card
 from stanceml.data.corpus import read_corpus
-from stanceml.data.dataset import corpus_hash, split_articles
+from stanceml.data.dataset import check_split, corpus_hash, split_articles
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,7 @@ def gold():
     corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir)
     splits = split_articles(corpus, cfg.split)
     card = data_card(corpus, splits, corpus_hash(corpus), agreement_summary(cfg.agreement_path, corpus))
+    card["checks"] = check_split(corpus, splits, cfg.split)
     return corpus, card
 
 

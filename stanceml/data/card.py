@@ -9,6 +9,7 @@ from typing import Any
 from stanceml.data.corpus import Corpus
 from stanceml.labels import LABELS
 from stanceml.records import Triple
+from stanceml.text.sentences import split_sentences
 from stanceml.text.targets import normalize_target
 
 
@@ -36,6 +37,7 @@ def data_card(corpus: Corpus, splits: dict[str, list[str]], data_hash: str, agre
         "stance": {s: sum(t.stance == s for t in corpus.triples) for s in LABELS},
         "contrast_triples": sum((t.article_id, t.sentence, normalize_target(t.target)) in contrast for t in corpus.triples),
         "actor_with_two_stances_in_a_sentence": _two_target_cases(corpus.triples),
+        "shape": corpus_shape(corpus),
         "splits": {},
     }
     for split, ids in splits.items():
@@ -65,6 +67,61 @@ def _two_target_cases(triples: list[Triple]) -> int:
     return sum(len(v) > 1 for v in stances.values())
 
 
+def corpus_shape(corpus: Corpus) -> dict[str, Any]:
+    """How varied the corpus is: article lengths, articles per topic, genres, regions, the share
+    of sentences with no triple, long sentences, entity targets, and tags overall."""
+    labelled = {(t.article_id, t.sentence) for t in corpus.triples}
+    words, n_sent, bare, long = [], 0, 0, 0
+    for aid, article in corpus.articles.items():
+        words.append(len(article.text.split()))
+        for s in split_sentences(article.text):
+            n_sent += 1
+            bare += (aid, s.text) not in labelled
+            long += len(s.text.split()) > 50
+    per_topic = Counter(a.topic for a in corpus.articles.values())
+    n = max(1, len(corpus.triples))
+    words.sort()
+    return {
+        "words_per_article": {"min": words[0], "median": words[len(words) // 2], "max": words[-1]} if words else {},
+        "articles_per_topic": {"min": min(per_topic.values()), "max": max(per_topic.values())} if per_topic else {},
+        "genres": dict(Counter(a.extra.get("genre", "(unset)") for a in corpus.articles.values()).most_common()),
+        "regions": dict(Counter(a.extra.get("region", "(unset)") for a in corpus.articles.values()).most_common()),
+        "sentences": n_sent,
+        "sentences_without_triple_share": round(bare / max(1, n_sent), 4),
+        "sentences_over_50_words": long,
+        "entity_target_share": round(sum("entity_target" in t.tags for t in corpus.triples) / n, 4),
+        "tags": dict(Counter(tag for t in corpus.triples for tag in t.tags).most_common()),
+    }
+
+
+def _shape_lines(shape: dict[str, Any]) -> list[str]:
+    w, per = shape["words_per_article"], shape["articles_per_topic"]
+    return [
+        "",
+        "## Shape",
+        "",
+        f"- words per article: {w['min']} to {w['max']} (median {w['median']}); articles per topic: "
+        f"{per['min']} to {per['max']}",
+        f"- sentences: {shape['sentences']}, of which {shape['sentences_without_triple_share']:.1%} carry no triple "
+        f"and {shape['sentences_over_50_words']} are over 50 words",
+        f"- triples whose target is a person, organisation or country (entity_target): "
+        f"{shape['entity_target_share']:.1%}",
+        "- genres: " + ", ".join(f"{k} {v}" for k, v in shape["genres"].items()),
+        "- regions: " + ", ".join(f"{k} {v}" for k, v in shape["regions"].items()),
+    ]
+
+
+def _checks_lines(checks: dict[str, Any] | None) -> list[str]:
+    if not checks:
+        return []
+    lines = [f"- test split hash (SHA-256): `{checks['test_hash']}`"
+             + (" (frozen in the config)" if checks.get("test_hash_frozen") else " (not frozen)")]  # fmt: skip
+    if "near_duplicate_pairs" in checks:
+        lines.append(f"- near-duplicate pairs (a shared sentence or 8-word run) across articles: "
+                     f"{checks['near_duplicate_pairs']}, of which across train/test: {checks['train_test_leaks']}")  # fmt: skip
+    return lines
+
+
 def render_card(card: dict[str, Any]) -> str:
     """The data card as Markdown (``data/README.md``)."""
     lines = [
@@ -80,6 +137,8 @@ def render_card(card: dict[str, Any]) -> str:
         f"- (sentence, actor) pairs with different stances toward two targets: "
         f"{card['actor_with_two_stances_in_a_sentence']}",
         f"- corpus hash (SHA-256): `{card['hash']}`",
+        *_checks_lines(card.get("checks")),
+        *_shape_lines(card["shape"]),
         "",
         "## Splits (whole articles; no article in two splits)",
         "",
@@ -114,4 +173,9 @@ def render_card(card: dict[str, Any]) -> str:
                   "guidelines; agreement between such annotators is likely higher than between independent "
                   "human annotators, so read the kappa as a check of the guidelines' clarity, not of human "
                   "consensus. The double-annotated triples and both labels are in `data/agreement/`."]
+        if a.get("by_tag"):
+            lines += ["", "| tag | n | kappa | agreement |", "|---|---|---|---|"]
+            for tag, v in a["by_tag"].items():
+                kappa = "n/a" if v["kappa"] is None else f"{v['kappa']:.3f}"
+                lines.append(f"| {tag} | {v['n']} | {kappa} | {v['agreement']:.1%} |")
     return "\n".join(lines) + "\n"

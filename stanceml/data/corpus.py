@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,38 +152,49 @@ def _read_annotations(path: Path, articles: dict[str, Article], seen: dict, prob
     return triples
 
 
-def read_corpus(articles_dir: str | Path, annotations_dir: str | Path) -> Corpus:
-    """Read and validate a corpus folder pair.
+def read_corpus(
+    articles_dir: str | Path, annotations_dir: str | Path, extra_sources: Sequence[str | Path] = ()
+) -> Corpus:
+    """Read and validate a corpus folder pair, and more corpus folders (each holding
+    ``articles/`` and ``annotations/``) as one corpus: an article id may occur only once.
 
     Raises:
         DataError: listing every problem (file, line, field, reason) when any is found.
     """
-    articles_dir, annotations_dir = Path(articles_dir), Path(annotations_dir)
-    problems = [Problem(str(d), 0, "", "folder does not exist") for d in (articles_dir, annotations_dir) if not d.is_dir()]
+    pairs = [(Path(articles_dir), Path(annotations_dir))]
+    pairs += [(Path(root) / "articles", Path(root) / "annotations") for root in extra_sources]
+    problems = [Problem(str(d), 0, "", "folder does not exist") for pair in pairs for d in pair if not d.is_dir()]
     if problems:
         raise DataError(problems)
-    articles = _read_articles(articles_dir, problems)
+    articles: dict[str, Article] = {}
+    for a_dir, _ in pairs:
+        for aid, article in _read_articles(a_dir, problems).items():
+            if aid in articles:
+                problems.append(Problem(str(a_dir / f"{aid}.md"), 0, "id", f"article {aid!r} is in two corpus folders"))
+            articles[aid] = article
     triples: list[Triple] = []
     seen: dict[tuple[str, str, str, str], tuple[str, str, int]] = {}
-    annotation_paths = sorted(annotations_dir.glob("*.jsonl"))
-    if not annotation_paths:
-        problems.append(Problem(str(annotations_dir), 0, "", "no annotation files (*.jsonl) in the folder"))
-    for path in annotation_paths:
-        if not (articles_dir / f"{path.stem}.md").exists():
-            problems.append(Problem(str(path), 0, "", f"no article {path.stem}.md for this annotation file"))
-            continue
-        triples += _read_annotations(path, articles, seen, problems)
+    for a_dir, n_dir in pairs:
+        annotation_paths = sorted(n_dir.glob("*.jsonl"))
+        if not annotation_paths:
+            problems.append(Problem(str(n_dir), 0, "", "no annotation files (*.jsonl) in the folder"))
+        for path in annotation_paths:
+            if not (a_dir / f"{path.stem}.md").exists():
+                problems.append(Problem(str(path), 0, "", f"no article {path.stem}.md for this annotation file"))
+                continue
+            triples += _read_annotations(path, articles, seen, problems)
     if problems:
         raise DataError(problems)
     return Corpus(articles=articles, triples=triples)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m stanceml.data.corpus DATA_DIR``: validate a corpus and print its counts."""
+    """``python -m stanceml.data.corpus DATA_DIR [MORE_DIRS ...]``: validate a corpus (one or
+    several folders read as one) and print its counts."""
     argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0] if argv else "data")
+    roots = [Path(a) for a in argv] or [Path("data")]
     try:
-        corpus = read_corpus(root / "articles", root / "annotations")
+        corpus = read_corpus(roots[0] / "articles", roots[0] / "annotations", roots[1:])
     except DataError as err:
         print(err, file=sys.stderr)
         return 1

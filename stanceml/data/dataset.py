@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -16,11 +17,13 @@ from stanceml.data.agreement import agreement_summary
 from stanceml.data.card import data_card, render_card
 from stanceml.data.corpus import Corpus, read_corpus
 from stanceml.data.external import build_newsmtsc
+from stanceml.data.leaks import near_duplicates, split_hash
 from stanceml.io import atomic_dir, atomic_write_text, write_json
 from stanceml.labels import LABELS
 from stanceml.records import Triple
 
 SPLITS = ("train", "validation", "test")
+log = logging.getLogger(__name__)
 
 
 def split_articles(corpus: Corpus, cfg: SplitConfig) -> dict[str, list[str]]:
@@ -30,9 +33,13 @@ def split_articles(corpus: Corpus, cfg: SplitConfig) -> dict[str, list[str]]:
     scikit-learn's ``train_test_split`` so the overall fractions come out as configured.
     """
     ids = sorted(corpus.articles)
-    unknown = set(cfg.test_topics) - {a.topic for a in corpus.articles.values()}
-    if unknown:
-        raise ValueError(f"split.test_topics names topic(s) not in the corpus: {sorted(unknown)}")
+    topics = {a.topic for a in corpus.articles.values()}
+    for name in ("test_topics", "validation_topics"):
+        unknown = set(getattr(cfg, name)) - topics
+        if unknown:
+            raise ValueError(f"split.{name} names topic(s) not in the corpus: {sorted(unknown)}")
+    if cfg.validation_topics:
+        return _split_by_topic(corpus, cfg)
     held_out = [i for i in ids if corpus.articles[i].topic in cfg.test_topics]
     rest = [i for i in ids if i not in set(held_out)]
     n = len(ids)
@@ -49,6 +56,51 @@ def split_articles(corpus: Corpus, cfg: SplitConfig) -> dict[str, list[str]]:
         test = test + list(extra)
     train, val = train_test_split(rest, test_size=n_val, random_state=cfg.seed)
     return {"train": sorted(train), "validation": sorted(val), "test": sorted(test)}
+
+
+def _split_by_topic(corpus: Corpus, cfg: SplitConfig) -> dict[str, list[str]]:
+    """test_topics -> test, validation_topics -> validation, every other topic -> train."""
+    both = set(cfg.test_topics) & set(cfg.validation_topics)
+    if both:
+        raise ValueError(f"topic(s) {sorted(both)} are in both split.test_topics and split.validation_topics")
+    out: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
+    for aid in sorted(corpus.articles):
+        topic = corpus.articles[aid].topic
+        split = "test" if topic in cfg.test_topics else "validation" if topic in cfg.validation_topics else "train"
+        out[split].append(aid)
+    if not all(out.values()):
+        raise ValueError(f"a split is empty: {[k for k, v in out.items() if not v]}")
+    return out
+
+
+def check_split(corpus: Corpus, splits: dict[str, list[str]], cfg: SplitConfig) -> dict[str, Any]:
+    """The test split's hash against the frozen one, and near-duplicates across the split lines.
+
+    Raises:
+        ValueError: the test split changed without ``split.test_hash`` saying so, or (with
+            ``leak_check: fail``) text is shared between a train and a test article.
+    """
+    test_ids = set(splits["test"])
+    found = split_hash(t for t in corpus.triples if t.article_id in test_ids)
+    if cfg.test_hash and cfg.test_hash != found:
+        raise ValueError(f"the test split changed: its hash is {found}, data.split.test_hash says {cfg.test_hash}; "
+                         "if the change is intended, set data.split.test_hash to the new hash")  # fmt: skip
+    out: dict[str, Any] = {"test_hash": found, "test_hash_frozen": bool(cfg.test_hash)}
+    if cfg.leak_check not in ("fail", "warn", "off"):
+        raise ValueError(f"split.leak_check must be fail, warn or off, got {cfg.leak_check!r}")
+    if cfg.leak_check == "off":
+        return out
+    report = near_duplicates(corpus, splits)
+    out["near_duplicate_pairs"] = len(report.pairs)
+    out["train_test_leaks"] = len(report.leaks)
+    if report.pairs:
+        log.warning("%d near-duplicate pair(s) across articles (%d across train/test), e.g. %s",
+                    len(report.pairs), len(report.leaks),
+                    "; ".join(f"{a} / {b}: {text[:70]}" for a, b, text in report.pairs[:3]))  # fmt: skip
+    if report.leaks and cfg.leak_check == "fail":
+        shown = "; ".join(f"{a} / {b}: {text[:80]}" for a, b, text in report.leaks[:5])
+        raise ValueError(f"{len(report.leaks)} near-duplicate(s) cross the train/test line: {shown}")
+    return out
 
 
 def corpus_hash(corpus: Corpus) -> str:
@@ -78,12 +130,14 @@ def build_dataset(cfg: DataConfig) -> dict[str, Any]:
         return build_newsmtsc(cfg.source_dir or "", cfg.output_dir)
     if cfg.format != "corpus":
         raise ValueError(f"data.format must be corpus or newsmtsc, got {cfg.format!r}")
-    corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir)
+    corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir, cfg.extra_sources)
     splits = split_articles(corpus, cfg.split)
+    checks = check_split(corpus, splits, cfg.split)
     agreement = None
     if cfg.agreement_path and Path(cfg.agreement_path).exists():
         agreement = agreement_summary(cfg.agreement_path, corpus)
     card = data_card(corpus, splits, corpus_hash(corpus), agreement)
+    card["checks"] = checks
     features = Features(
         {
             "article_id": Value("string"),
