@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import ROOT, compose
 from omegaconf import OmegaConf
@@ -37,3 +39,30 @@ def test_data_card_is_up_to_date(gold):
     _, card = gold
     committed = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert committed == render_card(card), "data/README.md is stale: run scripts/build_dataset.py"
+
+
+@pytest.fixture(scope="module")
+def v2():
+    cfg = OmegaConf.to_object(compose("build", [f"paths.root_dir={ROOT}", "data=v2"])).data
+    corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir, cfg.extra_sources)
+    return cfg, corpus, split_articles(corpus, cfg.split)
+
+
+def test_corpus_v2_is_valid_split_by_topic_and_frozen(v2):
+    cfg, corpus, splits = v2
+    checks = check_split(corpus, splits, cfg.split)  # raises on a moved test split or a leak
+    assert checks["test_hash_frozen"] and checks["train_test_leaks"] == 0
+    topics = {name: {corpus.articles[a].topic for a in ids} for name, ids in splits.items()}
+    assert not topics["train"] & topics["test"] and not topics["train"] & topics["validation"]
+    assert len(topics["test"]) >= 12 and len(topics["validation"]) >= 8
+    test_ids = set(splits["test"])
+    assert sum(t.article_id in test_ids for t in corpus.triples) >= 1500
+
+
+def test_corpus_v2_card_is_up_to_date(v2):
+    cfg, corpus, splits = v2
+    card = data_card(corpus, splits, corpus_hash(corpus), agreement_summary(cfg.agreement_path, corpus)
+                     if Path(cfg.agreement_path).exists() else None, cfg.name)  # fmt: skip
+    card["checks"] = check_split(corpus, splits, cfg.split)
+    committed = (ROOT / "data" / "v2" / "README.md").read_text(encoding="utf-8")
+    assert committed == render_card(card), "data/v2/README.md is stale: run scripts/build_dataset.py data=v2"

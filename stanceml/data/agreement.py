@@ -14,6 +14,7 @@ from typing import Any
 
 from stanceml.data.corpus import Corpus
 from stanceml.io import DataError, Problem, iter_json_objects
+from stanceml.records import Triple
 from stanceml.text.targets import normalize_target
 from stanceml.labels import LABELS
 
@@ -91,3 +92,48 @@ def agreement_summary(path: str | Path, corpus: Corpus | None = None) -> dict[st
         summary["note"] = (f"{summary['changed_by_adjudication']} first labels were changed after adjudication; "
                            "the corpus carries the adjudicated labels.")
     return summary
+
+
+# ----------------------------------------------------------------------------- double annotation
+
+
+def blind_sample(
+    corpus: Corpus, splits: dict[str, list[str]], train_share: float = 0.2, seed: int = 0
+) -> list[Triple]:
+    """The triples a second annotator labels: all of validation and test, and ``train_share``
+    of train drawn per tag (stratified: each triple is drawn with its rarest tag's stratum, so
+    thin tags get their share too)."""
+    import random
+
+    split_of = {aid: name for name, ids in splits.items() for aid in ids}
+    held = [t for t in corpus.triples if split_of.get(t.article_id) in ("validation", "test")]
+    train = [t for t in corpus.triples if split_of.get(t.article_id) == "train"]
+    counts: dict[str, int] = {}
+    for t in train:
+        for tag in t.tags or ("(untagged)",):
+            counts[tag] = counts.get(tag, 0) + 1
+    strata: dict[str, list[Triple]] = {}
+    for t in train:
+        rarest = min(t.tags or ("(untagged)",), key=lambda tag: (counts[tag], tag))
+        strata.setdefault(rarest, []).append(t)
+    rng = random.Random(seed)
+    chosen = []
+    for tag in sorted(strata):
+        group = strata[tag]
+        chosen += rng.sample(group, max(1, round(train_share * len(group))))
+    return held + chosen
+
+
+def blind_tasks(triples: list[Triple]) -> list[dict[str, Any]]:
+    """What the second annotator sees: an id, the sentence, the actor and the target (no label,
+    no tags, no article)."""
+    return [{"id": i, "sentence": t.sentence, "actor": t.actor, "target": t.target} for i, t in enumerate(triples)]
+
+
+def agreement_rows(triples: list[Triple], second: dict[int, str]) -> list[dict[str, Any]]:
+    """Rows for ``second_annotation.jsonl`` (``adjudicated`` starts as the first label)."""
+    return [
+        {"article_id": t.article_id, "sentence": t.sentence, "actor": t.actor, "target": t.target,
+         "first": t.stance, "second": second[i], "adjudicated": t.stance}
+        for i, t in enumerate(triples) if i in second
+    ]  # fmt: skip

@@ -93,6 +93,7 @@ def check_split(corpus: Corpus, splits: dict[str, list[str]], cfg: SplitConfig) 
     report = near_duplicates(corpus, splits)
     out["near_duplicate_pairs"] = len(report.pairs)
     out["train_test_leaks"] = len(report.leaks)
+    out["stock_phrases"] = len(report.stock_phrases)
     if report.pairs:
         log.warning("%d near-duplicate pair(s) across articles (%d across train/test), e.g. %s",
                     len(report.pairs), len(report.leaks),
@@ -136,7 +137,7 @@ def build_dataset(cfg: DataConfig) -> dict[str, Any]:
     agreement = None
     if cfg.agreement_path and Path(cfg.agreement_path).exists():
         agreement = agreement_summary(cfg.agreement_path, corpus)
-    card = data_card(corpus, splits, corpus_hash(corpus), agreement)
+    card = data_card(corpus, splits, corpus_hash(corpus), agreement, cfg.name)
     card["checks"] = checks
     features = Features(
         {

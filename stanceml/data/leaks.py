@@ -3,6 +3,9 @@ that moved.
 
 - :func:`near_duplicates` finds sentences shared by two articles and 8-word runs repeated
   across articles; the builder warns on them, and fails when one crosses the train/test line.
+  A run found in :data:`STOCK_PHRASE` or more articles ("according to two people familiar
+  with the talks") is a stock phrase of news prose, not copied content: it is counted apart
+  and never fails the build; a whole shared sentence always counts.
 - :func:`split_hash` is the SHA-256 of a split's triples; the config freezes the test split's
   hash, and the builder fails when the split no longer matches it.
 """
@@ -22,6 +25,8 @@ from stanceml.text.sentences import split_sentences
 
 #: Length of the word runs compared across articles.
 SHINGLE = 8
+#: A word run in this many articles or more is a stock phrase, not a near-duplicate.
+STOCK_PHRASE = 3
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
@@ -33,6 +38,8 @@ class DuplicateReport:
     pairs: list[tuple[str, str, str]] = field(default_factory=list)
     #: The pairs with one article in train and the other in test.
     leaks: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Word runs found in STOCK_PHRASE or more articles.
+    stock_phrases: list[str] = field(default_factory=list)
 
 
 def _shingles(text: str) -> set[str]:
@@ -54,6 +61,9 @@ def near_duplicates(corpus: Corpus, splits: dict[str, list[str]], limit: int = 2
     report = DuplicateReport()
     for text, aids in sorted(where.items()):
         if len(aids) < 2:
+            continue
+        if text.startswith("run: ") and len(aids) >= STOCK_PHRASE:
+            report.stock_phrases.append(text[5:])
             continue
         ordered = sorted(aids)
         for i, a in enumerate(ordered):
