@@ -106,6 +106,10 @@ class TrainerConfig:
     #: Continue from the last complete checkpoint in ``run_dir/checkpoints``.
     resume: bool = False
     num_threads: int = 0
+    #: Keep these parts of the encoder fixed: "embeddings" (the word-embedding matrix, 11.7M of
+    #: MiniLM's 22.7M parameters, whose dense AdamW update is a large share of a CPU step), or
+    #: "none". A speed lever of the train-fast issue; see scripts/bench_train.py.
+    freeze: str = "none"
 
 
 @dataclass

@@ -107,7 +107,7 @@ def test_evaluate_script_fails_cleanly_on_bad_file(tiny_run, tmp_path):
             f"model_dir={tiny_run['export_dir']}",
             f"eval_data={src}",
             f"report_dir={tmp_path / 'rep'}",
-            "data.split.test_topics=[]",
+            "data.split.test_topics=[]", "data.split.test_hash=null",
         ],
         capture_output=True,
         text=True,

@@ -20,7 +20,7 @@ def run_script(name: str, *overrides: str, env_root: Path) -> subprocess.Complet
 
 def test_scripts_end_to_end(tmp_path):
     write_corpus(tmp_path / "data", n_articles=14)
-    common = ["data.agreement_path=null", "data.split.test_topics=[]"]
+    common = ["data.agreement_path=null", "data.split.test_topics=[]", "data.split.test_hash=null"]
     for script, extra in [
         ("build_dataset.py", []),
         ("train.py", ["experiment=tiny"]),
@@ -112,3 +112,28 @@ def test_bench_script_runs_and_scores_paths(tiny_run, tmp_path):
     assert set(paths) == {"pipeline-fp32", "torch-fp32", "onnx-int8"}
     assert paths["torch-fp32"]["agreement_with_fp32"] > 0.9 and paths["pipeline-fp32"]["agreement_with_fp32"] == 1.0
     assert report["machine"]["cpu"] and "CPU:" in proc.stdout
+
+
+def test_frozen_word_embeddings_do_not_move(tiny_run, tmp_path):
+    """trainer.freeze=embeddings: the word-embedding matrix is the one the model started with."""
+    import torch
+    from conftest import compose, tmp_overrides
+    from omegaconf import OmegaConf
+    from safetensors.torch import load_file
+    from transformers import set_seed
+
+    from stanceml.modeling.models import build_model, load_tokenizer
+    from stanceml.training.trainer import train
+
+    over = tmp_overrides(tiny_run["root"]) + ["experiment=tiny", "trainer.max_steps=5", "trainer.freeze=embeddings",
+                                              f"run_dir={tmp_path}/run"]  # fmt: skip
+    cfg = OmegaConf.to_object(compose("train", over))
+    result = train(cfg)
+    tokenizer = load_tokenizer(cfg.model.tokenizer)
+    set_seed(cfg.trainer.seed)
+    start = build_model(cfg.model, vocab_size=len(tokenizer))
+    saved = load_file(result.model_dir / "model.safetensors")
+    emb = "bert.embeddings.word_embeddings.weight"
+    assert result.metrics["frozen_parameters"] == start.get_input_embeddings().weight.numel()
+    assert torch.equal(saved[emb], start.get_input_embeddings().weight.detach())
+    assert not torch.equal(saved["classifier.weight"], start.classifier.weight.detach())

@@ -109,6 +109,20 @@ def last_complete_checkpoint(folder: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name[11:]), default=None)
 
 
+def freeze_parameters(model: Any, what: str) -> int:
+    """Fix part of the model for training (``"embeddings"``: the word embeddings; ``"none"``).
+
+    Returns how many parameters were frozen.
+    """
+    if what == "none":
+        return 0
+    if what != "embeddings":
+        raise ValueError(f"trainer.freeze must be none or embeddings, got {what!r}")
+    weight = model.get_input_embeddings().weight
+    weight.requires_grad_(False)
+    return int(weight.numel())
+
+
 def _encode_splits(cfg: TrainConfig, tokenizer: Any, template: dict[str, str]) -> dict[str, Any]:
     """The processed dataset's splits, tokenized (external sets are converted on first use)."""
     if cfg.data.format != "corpus" and not (Path(cfg.data.output_dir) / "dataset").exists():
@@ -176,6 +190,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     model = build_model(cfg.model, vocab_size=len(tokenizer))  # first after the seed: the head init uses it
     precision = resolve_precision(cfg.trainer.precision)
+    frozen = freeze_parameters(model, cfg.trainer.freeze)
     template = dict(DEFAULT_TEMPLATE)
     encoded = _encode_splits(cfg, tokenizer, template)
     trainer = _make_trainer(cfg, model, tokenizer, encoded, precision)
@@ -183,6 +198,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     started = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     metrics = _run_metrics(trainer, output, encoded, time.perf_counter() - started, precision, resume_from)
+    metrics["frozen_parameters"] = frozen
     if trainer.is_world_process_zero():
         record = RunRecord(
             run_name=cfg.run_name,
