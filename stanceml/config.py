@@ -59,6 +59,9 @@ class DataConfig:
     #: Worker processes for tokenizing large datasets (datasets' ``num_proc``); 1 = in process.
     num_proc: int = 1
     agreement_path: Optional[str] = None
+    #: A committed learning-curve table (Markdown, from scripts/learning_curve.py) that the
+    #: data card embeds.
+    curve_path: Optional[str] = None
     #: More corpus folders (each with articles/ and annotations/) read together with the above.
     extra_sources: list[str] = field(default_factory=list)
     split: SplitConfig = field(default_factory=SplitConfig)

@@ -176,10 +176,13 @@ def render_card(card: dict[str, Any]) -> str:
                   "Both passes were made by members of this team (language-model agents) from the written "
                   "guidelines; agreement between such annotators is likely higher than between independent "
                   "human annotators, so read the kappa as a check of the guidelines' clarity, not of human "
-                  "consensus. The double-annotated triples and both labels are in `data/agreement/`."]
+                  "consensus. The double-annotated triples and both labels are in the agreement file beside this card "
+                  "(`data.agreement_path`)."]
         if a.get("by_tag"):
             lines += ["", "| tag | n | kappa | agreement |", "|---|---|---|---|"]
             for tag, v in a["by_tag"].items():
                 kappa = "n/a" if v["kappa"] is None else f"{v['kappa']:.3f}"
                 lines.append(f"| {tag} | {v['n']} | {kappa} | {v['agreement']:.1%} |")
+    if card.get("learning_curve"):
+        lines += ["", "## Learning curve", "", card["learning_curve"].rstrip()]
     return "\n".join(lines) + "\n"

@@ -139,6 +139,8 @@ def build_dataset(cfg: DataConfig) -> dict[str, Any]:
         agreement = agreement_summary(cfg.agreement_path, corpus)
     card = data_card(corpus, splits, corpus_hash(corpus), agreement, cfg.name)
     card["checks"] = checks
+    if cfg.curve_path and Path(cfg.curve_path).exists():
+        card["learning_curve"] = Path(cfg.curve_path).read_text(encoding="utf-8")
     features = Features(
         {
             "article_id": Value("string"),
