@@ -110,7 +110,12 @@ def compose(config_name: str, overrides: list[str] | None = None):
 
 def tmp_overrides(root: Path) -> list[str]:
     """Point every path of a run into ``root`` (data under ``root/data``)."""
-    return [f"paths.root_dir={root}", "data.agreement_path=null", "data.split.test_topics=[]", "data.split.test_hash=null"]
+    return [
+        f"paths.root_dir={root}",
+        "data.agreement_path=null",
+        "data.split.test_topics=[]",
+        "data.split.test_hash=null",
+    ]
 
 
 @pytest.fixture(scope="session")

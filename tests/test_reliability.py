@@ -44,7 +44,8 @@ def test_killed_export_leaves_previous_export_intact(tiny_run, tmp_path):
             str(ROOT / "scripts" / "export.py"),
             "run_name=stance-tiny",
             f"export_dir={previous}",
-            "data.split.test_topics=[]", "data.split.test_hash=null",
+            "data.split.test_topics=[]",
+            "data.split.test_hash=null",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -112,7 +113,8 @@ def test_resume_after_kill_matches_uninterrupted(built):
         "experiment=tiny",
         "run_name=killed",
         "data.agreement_path=null",
-        "data.split.test_topics=[]", "data.split.test_hash=null",
+        "data.split.test_topics=[]",
+        "data.split.test_hash=null",
         *steps,
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -193,7 +195,8 @@ def test_torchrun_two_processes_trains_and_exports(built, tmp_path):
         "experiment=tiny",
         "run_name=ddp",
         "data.agreement_path=null",
-        "data.split.test_topics=[]", "data.split.test_hash=null",
+        "data.split.test_topics=[]",
+        "data.split.test_hash=null",
         "trainer.max_steps=150",
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -116,3 +116,19 @@ def test_kappa_per_tag(tmp_path):
     if len(contrast) >= 10:
         assert summary["by_tag"]["contrast"]["n"] == len(contrast)
     assert all(v["n"] >= 10 for v in summary["by_tag"].values())
+
+
+def test_build_writes_parquet_beside_the_datasetdict(tmp_path):
+    import pyarrow.parquet as pq
+
+    from stanceml.data.dataset import load_splits
+
+    root = write_corpus(tmp_path / "d", n_articles=12, topics=4)
+    cfg = DataConfig(articles_dir=str(root / "articles"), annotations_dir=str(root / "annotations"),
+                     output_dir=str(tmp_path / "out"), card_path=None,
+                     split=SplitConfig(test_topics=["topic3"], validation_topics=["topic2"], leak_check="off"))  # fmt: skip
+    build_dataset(cfg)
+    dd = load_splits(tmp_path / "out")
+    for split in ("train", "validation", "test"):
+        table = pq.read_table(tmp_path / "out" / "parquet" / f"{split}.parquet")
+        assert table.num_rows == len(dd[split]) and table.column("sentence").to_pylist() == dd[split]["sentence"]

@@ -117,6 +117,25 @@ def corpus_hash(corpus: Corpus) -> str:
     return h.hexdigest()
 
 
+def corpus_card(corpus: Corpus, splits: dict[str, list[str]], cfg: DataConfig) -> dict[str, Any]:
+    """The data card of a split corpus: counts, the split checks (frozen test hash, leaks), the
+    agreement file's kappa and the committed learning curve, as the config names them.
+
+    Raises:
+        ValueError: from :func:`check_split`.
+        DataError: the agreement file disagrees with the corpus.
+    """
+    checks = check_split(corpus, splits, cfg.split)
+    agreement = None
+    if cfg.agreement_path and Path(cfg.agreement_path).exists():
+        agreement = agreement_summary(cfg.agreement_path, corpus)
+    card = data_card(corpus, splits, corpus_hash(corpus), agreement, cfg.name)
+    card["checks"] = checks
+    if cfg.curve_path and Path(cfg.curve_path).exists():
+        card["learning_curve"] = Path(cfg.curve_path).read_text(encoding="utf-8")
+    return card
+
+
 def build_dataset(cfg: DataConfig) -> dict[str, Any]:
     """Read, validate and split the corpus; save the ``DatasetDict`` and its data card.
 
@@ -133,14 +152,7 @@ def build_dataset(cfg: DataConfig) -> dict[str, Any]:
         raise ValueError(f"data.format must be corpus or newsmtsc, got {cfg.format!r}")
     corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir, cfg.extra_sources)
     splits = split_articles(corpus, cfg.split)
-    checks = check_split(corpus, splits, cfg.split)
-    agreement = None
-    if cfg.agreement_path and Path(cfg.agreement_path).exists():
-        agreement = agreement_summary(cfg.agreement_path, corpus)
-    card = data_card(corpus, splits, corpus_hash(corpus), agreement, cfg.name)
-    card["checks"] = checks
-    if cfg.curve_path and Path(cfg.curve_path).exists():
-        card["learning_curve"] = Path(cfg.curve_path).read_text(encoding="utf-8")
+    card = corpus_card(corpus, splits, cfg)
     features = Features(
         {
             "article_id": Value("string"),
@@ -166,6 +178,10 @@ def build_dataset(cfg: DataConfig) -> dict[str, Any]:
     )
     with atomic_dir(cfg.output_dir) as tmp:
         dd.save_to_disk(str(tmp / "dataset"))
+        # The same rows as Parquet, for tools that do not speak the datasets format.
+        (tmp / "parquet").mkdir()
+        for split, ds in dd.items():
+            ds.to_parquet(str(tmp / "parquet" / f"{split}.parquet"))
         write_json(tmp / "data_card.json", card)
     if cfg.card_path:
         atomic_write_text(cfg.card_path, render_card(card))
