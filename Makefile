@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench newsmtsc clean
+.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench bench-train curve newsmtsc clean
 
 # torch first and pinned: the CPU build of 2.13.0 lies on this disk, and letting pip resolve
 # torch on its own would pull a CUDA build of several GB.
@@ -47,6 +47,12 @@ analyze: install
 
 bench: install
 	$(PY) scripts/bench.py
+
+bench-train: install
+	$(PY) scripts/bench_train.py
+
+curve: install
+	$(PY) scripts/learning_curve.py
 
 newsmtsc: install
 	$(PY) scripts/train.py experiment=newsmtsc
