@@ -116,7 +116,7 @@ class Triple:
         d = {k: v for k, v in self.to_row().items() if k != "label"}
         d["tags"] = list(self.tags)
         if self.span_start < 0:
-            d.pop("span_start"), d.pop("span_end")
+            del d["span_start"], d["span_end"]
         return d
 
 

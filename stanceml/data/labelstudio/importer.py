@@ -137,7 +137,9 @@ class _Articles:
     """The articles the tasks name, each read (and any problem reported) once."""
 
     def __init__(self, folder: Path):
-        self.folder, self.by_id, self.bad = folder, {}, set()  # type: ignore[var-annotated]
+        self.folder = folder
+        self.by_id: dict[str, Article] = {}
+        self.bad: set[str] = set()
 
     def ensure(self, article_id: Any, where: str, position: int, task_id: Any, problems: list[Problem]) -> bool:
         if not isinstance(article_id, str) or article_id in self.by_id:
