@@ -157,8 +157,10 @@ def main() -> None:
         f"{'config':<20}{'prec':>6}{'ex/s':>8}{'x base':>8}{'val F1':>8}{'sd':>7}{'s to best':>10}{'RSS MB':>8}{'% rate':>8}"
     )
     for r in summary:
-        print(f"{r['config']:<20}{r['precision']:>6}{r['examples_per_s']:>8.1f}{r['x_base'] or 0:>8.2f}"
-              f"{r['val_macro_f1_mean']:>8.3f}{r['val_macro_f1_sd']:>7.3f}{r['seconds_to_best']:>10.1f}"
+        # After a few steps the validation score says nothing: shown for --full runs only.
+        f1 = f"{r['val_macro_f1_mean']:>8.3f}{r['val_macro_f1_sd']:>7.3f}" if args.full else f"{'-':>8}{'-':>7}"
+        print(f"{r['config']:<20}{r['precision']:>6}{r['examples_per_s']:>8.1f}{r['x_base'] or 0:>8.2f}{f1}"
+              f"{r['seconds_to_best']:>10.1f}"
               f"{r['peak_rss_mb']:>8.0f}{100 * r['share_of_fp32_matmul_rate']:>7.0f}%")  # fmt: skip
     print(f"-> {args.out}")
 

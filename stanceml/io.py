@@ -83,20 +83,6 @@ def iter_json_objects(raw: str, path: str | Path, problems: list[Problem]) -> It
         yield number, record
 
 
-def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
-    """Every ``(line number, object)`` of a JSON-lines file.
-
-    Raises:
-        DataError: listing every unreadable, non-UTF-8, malformed or non-object line.
-    """
-    problems: list[Problem] = []
-    raw = read_text_checked(path, problems)
-    rows = list(iter_json_objects(raw, path, problems)) if raw is not None else []
-    if problems:
-        raise DataError(problems)
-    return rows
-
-
 @dataclass
 class FrontMatter:
     """A leading ``---`` ... ``---`` block of ``key: value`` lines."""
@@ -208,8 +194,3 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_json(path: str | Path, data: Any) -> None:
     """Write ``data`` as indented UTF-8 JSON, atomically."""
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-
-
-def write_jsonl(path: str | Path, rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` as JSON lines, atomically."""
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

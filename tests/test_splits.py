@@ -113,9 +113,27 @@ def test_kappa_per_tag(tmp_path):
     summary = agreement_summary(path, corpus)
     assert summary["agreement"] == pytest.approx(0.8)
     contrast = [r for r, t in zip(rows, corpus.triples[:40]) if "contrast" in t.tags]
-    if len(contrast) >= 10:
-        assert summary["by_tag"]["contrast"]["n"] == len(contrast)
+    assert len(contrast) >= 10  # the generated corpus has 17: the tag is reported
+    got = summary["by_tag"]["contrast"]
+    assert got["n"] == len(contrast)
+    assert got["agreement"] == pytest.approx(sum(r["first"] == r["second"] for r in contrast) / len(contrast), abs=1e-4)
     assert all(v["n"] >= 10 for v in summary["by_tag"].values())
+
+
+def test_blind_sample_takes_all_held_out_and_a_share_of_every_train_stratum(tmp_path):
+    from stanceml.data.agreement import blind_sample
+
+    root = write_corpus(tmp_path / "d", n_articles=12, topics=4)
+    corpus = read_corpus(root / "articles", root / "annotations")
+    splits = split_articles(corpus, SplitConfig(test_topics=["topic3"], validation_topics=["topic2"]))
+    sample = blind_sample(corpus, splits, train_share=0.25, seed=1)
+    held = {a for s in ("validation", "test") for a in splits[s]}
+    assert [t for t in corpus.triples if t.article_id in held] == [t for t in sample if t.article_id in held]
+    train = [t for t in corpus.triples if t.article_id not in held]
+    drawn = [t for t in sample if t.article_id not in held]
+    assert 0.2 * len(train) <= len(drawn) <= 0.3 * len(train)
+    assert {"contrast", "(untagged)"} <= {t.tags[0] if t.tags else "(untagged)" for t in drawn}
+    assert sample == blind_sample(corpus, splits, train_share=0.25, seed=1)
 
 
 def test_build_writes_parquet_beside_the_datasetdict(tmp_path):

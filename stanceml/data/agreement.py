@@ -122,18 +122,3 @@ def blind_sample(
         group = strata[tag]
         chosen += rng.sample(group, max(1, round(train_share * len(group))))
     return held + chosen
-
-
-def blind_tasks(triples: list[Triple]) -> list[dict[str, Any]]:
-    """What the second annotator sees: an id, the sentence, the actor and the target (no label,
-    no tags, no article)."""
-    return [{"id": i, "sentence": t.sentence, "actor": t.actor, "target": t.target} for i, t in enumerate(triples)]
-
-
-def agreement_rows(triples: list[Triple], second: dict[int, str]) -> list[dict[str, Any]]:
-    """Rows for ``second_annotation.jsonl`` (``adjudicated`` starts as the first label)."""
-    return [
-        {"article_id": t.article_id, "sentence": t.sentence, "actor": t.actor, "target": t.target,
-         "first": t.stance, "second": second[i], "adjudicated": t.stance}
-        for i, t in enumerate(triples) if i in second
-    ]  # fmt: skip

@@ -8,7 +8,6 @@ looked at. The table goes to JSON and Markdown, the curve to a PNG.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -130,9 +129,3 @@ def plot_curve(out: dict[str, Any], path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-def load_curve(path: str | Path) -> dict[str, Any] | None:
-    """A committed ``curve.json`` (for the data card), or None."""
-    p = Path(path)
-    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else None
