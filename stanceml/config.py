@@ -113,6 +113,10 @@ class TrainerConfig:
     #: MiniLM's 22.7M parameters, whose dense AdamW update is a large share of a CPU step), or
     #: "none". A speed lever of the train-fast issue; see scripts/bench_train.py.
     freeze: str = "none"
+    #: Freeze the embeddings and the bottom this many encoder layers and compute their output
+    #: once per run instead of once per epoch; only the top layers and the head are trained
+    #: (BERT-family models; 0 = train everything). See stanceml/training/cached.py.
+    cache_layers: int = 0
 
 
 @dataclass

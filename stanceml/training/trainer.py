@@ -17,6 +17,7 @@ from stanceml.labels import LABELS
 from stanceml.modeling.inputs import DEFAULT_TEMPLATE, tokenize_inputs
 from stanceml.modeling.models import build_model, load_tokenizer, resolve_precision
 from stanceml.records import StanceInput
+from stanceml.training.cached import CachedCollator, CachedSplit, CachedTop, cache_split, freeze_bottom
 from stanceml.training.run import RUN_STATE, RunRecord
 
 
@@ -134,7 +135,9 @@ def _encode_splits(cfg: TrainConfig, tokenizer: Any, template: dict[str, str]) -
     }
 
 
-def _make_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, encoded: dict[str, Any], precision: str) -> Any:
+def _make_trainer(
+    cfg: TrainConfig, model: Any, tokenizer: Any, encoded: dict[str, Any], precision: str, collator: Any = None
+) -> Any:
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
 
     checkpoints = Path(cfg.run_dir) / "checkpoints"
@@ -147,10 +150,22 @@ def _make_trainer(cfg: TrainConfig, model: Any, tokenizer: Any, encoded: dict[st
         train_dataset=encoded["train"],
         eval_dataset=encoded["validation"],
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=collator or DataCollatorWithPadding(tokenizer),
         compute_metrics=_compute_metrics,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience)],
     )
+
+
+def _cached(model: Any, encoded: dict[str, Any], cfg: TrainerConfig) -> tuple[Any, dict[str, Any], Any]:
+    """The top of the model and the splits as bottom-layer outputs, computed here once
+    instead of once per epoch (``trainer.cache_layers``)."""
+    k = cfg.cache_layers
+    # Test is cached only when it is scored, after training, so it does not slow the run.
+    splits = {
+        name: cache_split(model, k, split, cfg.eval_batch_size) if name in ("train", "validation") else split
+        for name, split in encoded.items()
+    }
+    return CachedTop(model, k), splits, CachedCollator()
 
 
 def _run_metrics(
@@ -166,7 +181,10 @@ def _run_metrics(
     }
     for name in [n for n in encoded if n != "train"]:
         if len(encoded[name]):
-            pred = trainer.predict(encoded[name])
+            split = encoded[name]
+            if isinstance(trainer.model, CachedTop) and not isinstance(split, CachedSplit):
+                split = cache_split(trainer.model.model, trainer.model.k, split, trainer.args.eval_batch_size)
+            pred = trainer.predict(split)
             metrics[name] = classification_metrics(
                 ids_to_labels(pred.label_ids), ids_to_labels(pred.predictions.argmax(-1))
             )
@@ -193,12 +211,23 @@ def train(cfg: TrainConfig) -> TrainResult:
     frozen = freeze_parameters(model, cfg.trainer.freeze)
     template = dict(DEFAULT_TEMPLATE)
     encoded = _encode_splits(cfg, tokenizer, template)
-    trainer = _make_trainer(cfg, model, tokenizer, encoded, precision)
-    resume_from = last_complete_checkpoint(run_dir / "checkpoints") if cfg.trainer.resume else None
     started = time.perf_counter()
+    trainable, splits, collator = model, encoded, None
+    if cfg.trainer.cache_layers:
+        frozen = freeze_bottom(model, cfg.trainer.cache_layers)
+        trainable, splits, collator = _cached(model, encoded, cfg.trainer)
+    cache_seconds = time.perf_counter() - started
+    trainer = _make_trainer(cfg, trainable, tokenizer, splits, precision, collator)
+    resume_from = last_complete_checkpoint(run_dir / "checkpoints") if cfg.trainer.resume else None
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    metrics = _run_metrics(trainer, output, encoded, time.perf_counter() - started, precision, resume_from)
+    metrics = _run_metrics(trainer, output, splits, time.perf_counter() - started, precision, resume_from)
     metrics["frozen_parameters"] = frozen
+    metrics["cache_layers"] = cfg.trainer.cache_layers
+    metrics["cache_seconds"] = round(cache_seconds, 1)
+    # Examples/s over the whole run, the bottom-layer pass included (the Trainer's own figure
+    # leaves it out): the number to compare configurations by.
+    seen = float(trainer.state.epoch or 0) * len(encoded["train"])
+    metrics["run_examples_per_second"] = round(seen / max(metrics["train_seconds"], 1e-9), 1)
     if trainer.is_world_process_zero():
         record = RunRecord(
             run_name=cfg.run_name,
@@ -215,7 +244,7 @@ def train(cfg: TrainConfig) -> TrainResult:
         # The run record goes inside the model folder, in the same atomic write, so a model and
         # the metrics and data hash that describe it can never come from different runs.
         with atomic_dir(run_dir / "model") as tmp:
-            trainer.save_model(str(tmp))
+            model.save_pretrained(str(tmp))  # the whole model, also when only its top was trained
             tokenizer.save_pretrained(str(tmp))
             record.save(tmp / RUN_STATE)
         record.save(run_dir / RUN_STATE)  # a copy where people look for it
