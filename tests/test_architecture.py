@@ -82,6 +82,9 @@ def state():
 # Third-party libraries first: what they set on import (OpenMP variables, their loggers) is
 # theirs; the snapshot is taken after them, so only stanceml's own changes show.
 import numpy, torch, transformers, datasets, sklearn, onnxruntime, fastapi, yaml  # noqa
+# transformers' masking utilities set TORCHINDUCTOR_CACHE_DIR when first imported (the
+# trainer's cached-layers path imports them at module level): theirs too, not stanceml's.
+import transformers.masking_utils  # noqa
 before = state()
 import stanceml
 for m in pkgutil.walk_packages(stanceml.__path__, "stanceml."):
