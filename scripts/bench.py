@@ -2,6 +2,11 @@
 
     python scripts/bench.py [--model models/stance-minilm] [--data data/processed/gold]
                             [--train-steps 30] [--skip-train] [--out reports/bench.json]
+                            [--cap-avx2] [--agreement data/articles]
+
+``--cap-avx2`` caps torch, oneDNN and MKL to AVX2 (an AVX2-only CPU, emulated; ONNX
+Runtime cannot be capped). ``--agreement ARTICLES_DIR`` instead checks every backend against
+the transformers fp32 forward on validation + test + unlabelled candidate triples.
 
 Each inference path runs in its own subprocess (so peak memory and thread settings do not
 leak between them) on the same inputs from the test split: the plain
@@ -44,6 +49,38 @@ def load_rows(data: str) -> list[dict]:
     from stanceml.data.dataset import load_splits
 
     return load_splits(data)["test"].to_list()
+
+
+#: Caps torch, oneDNN and MKL to AVX2, to emulate an AVX2-only CPU on a bf16 one
+#: (``--cap-avx2``). ONNX Runtime has no such switch: its int8 and fp32 kernels still use
+#: AVX-512 / VNNI where the CPU has them, so its figures under the cap are not AVX2 figures.
+AVX2_CAP = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+
+
+def int8_matmul_gops(n: int = 1024, repeat: int = 20) -> float:
+    """ONNX Runtime's uint8 x int8 matrix-multiply rate (GOP/s, ``MatMulInteger``, the kernel
+    its dynamic int8 graph runs), the int8 counterpart of :func:`matmul_gflops`."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "b"], ["y"])],
+        "mm",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [n, n]),
+         helper.make_tensor_value_info("b", TensorProto.INT8, [n, n])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [n, n])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feed = {"a": rng.integers(0, 255, (n, n), dtype=np.uint8), "b": rng.integers(-127, 127, (n, n), dtype=np.int8)}
+    for _ in range(3):
+        sess.run(None, feed)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        sess.run(None, feed)
+    return round(2 * n**3 * repeat / (time.perf_counter() - start) / 1e9, 1)
 
 
 def matmul_gflops(n: int = 1024, repeat: int = 20) -> dict[str, float]:
@@ -167,6 +204,10 @@ def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int)
         result["resolved"] = p.backend_name
     if p is not None and getattr(p.backend, "name", "") == "torch":
         result["fast_forward"] = p.backend.fast is not None
+    if p is not None and getattr(p.backend, "fallback", None) is not None:  # int8 rows re-run in fp32
+        result["fp32_fallback_share"] = round(p.backend.fallback_rows / max(1, p.backend.rows), 3)
+    if p is not None:
+        result["precision"] = p.backend.precision
     return result
 
 
@@ -204,6 +245,8 @@ def _parse_args() -> argparse.Namespace:
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
+    ap.add_argument("--agreement", metavar="ARTICLES_DIR", help="only check agreement, adding candidate triples")
+    ap.add_argument("--cap-avx2", action="store_true", help="cap torch/oneDNN/MKL to AVX2 (not ONNX Runtime)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     return ap.parse_args()
 
@@ -233,7 +276,7 @@ def _token_lengths(model: str, rows: list[dict]) -> list[int]:
     return [len(ids) for ids in tok([p.text for p in pairs], [p.text_pair for p in pairs])["input_ids"]]
 
 
-def _score_paths(results: list[dict], gold: list[str], limit: float) -> None:
+def _score_paths(results: list[dict], gold: list[str], limit: float, int8_limit: float) -> None:
     """Agreement with the plain transformers forward in fp32 (the pipeline), F1, and ratios."""
     import numpy as np
 
@@ -249,6 +292,8 @@ def _score_paths(results: list[dict], gold: list[str], limit: float) -> None:
         r["macro_f1"] = round(macro_f1(gold, [LABELS[i] for i in pred]), 4)
         r["macro_f1_delta"] = round(r["macro_f1"] - ref_f1, 4)
         r["share_of_fp32_flop_limit"] = round(r["sentences_per_s_b64"] / limit, 3)
+        if r.get("precision") == "int8":  # the int8 path's own limit: ONNX Runtime's int8 matmul rate
+            r["share_of_int8_op_limit"] = round(r["sentences_per_s_b64"] / int8_limit, 3)
         if base:
             r["speedup_b64_vs_pipeline"] = round(r["sentences_per_s_b64"] / base["sentences_per_s_b64"], 2)
             r["latency_ratio_vs_pipeline"] = round(base["latency_ms_p50"] / r["latency_ms_p50"], 2)
@@ -256,9 +301,10 @@ def _score_paths(results: list[dict], gold: list[str], limit: float) -> None:
 
 def _print_table(out: dict) -> None:
     rates, inputs = out["machine"]["fp32_matmul_gflops"], out["inputs"]
-    print(f"CPU: {out['machine']['cpu']}")
+    print(f"CPU: {out['machine']['cpu']}; {out['machine']['dispatch']}")
     print(
         f"fp32 matmul {' / '.join(f'{v:.0f} ({k})' for k, v in rates.items())} GFLOP/s; "
+        f"int8 matmul {out['machine']['int8_matmul_gops']:.0f} GOP/s (onnxruntime); "
         f"{inputs['mean_tokens']:.1f} tokens/sentence on average; "
         f"fp32 FLOP limit {inputs['fp32_flop_limit_sentences_per_s']:.0f} sentences/s"
     )
@@ -271,6 +317,8 @@ def _print_table(out: dict) -> None:
             f"{r['sentences_per_s_b64']:>11.1f}{r.get('speedup_b64_vs_pipeline', 0):>8.2f}"
             f"{r.get('latency_ratio_vs_pipeline', 0):>7.2f}{r['peak_rss_mb']:>8.0f}{r['agreement_with_fp32']:>7.3f}"
             f"{r['macro_f1']:>7.3f}{100 * r['share_of_fp32_flop_limit']:>7.0f}%"
+            + (f"  int8 limit {100 * r['share_of_int8_op_limit']:.0f}%" if "share_of_int8_op_limit" in r else "")
+            + (f"  fp32 re-run {100 * r['fp32_fallback_share']:.1f}%" if "fp32_fallback_share" in r else "")
         )
     for t in out["training"]:
         print(f"training {t['precision']}: {t['examples_per_s']} examples/s over {t['steps']} steps")
@@ -286,8 +334,42 @@ def cpu_kind() -> str:
     return ", ".join(found) or "no AVX2"
 
 
+def agreement(model: str, data: str, articles: str) -> dict:
+    """Every backend against the transformers fp32 forward on the validation and test triples
+    plus the unlabelled candidate triples of their articles (F1 on the labelled ones)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from stanceml.artifact import read_meta
+    from stanceml.data.dataset import load_splits
+    from stanceml.export.checks import candidate_inputs, check_backends
+    from stanceml.labels import LABELS
+    from stanceml.records import rows_to_inputs
+
+    splits = load_splits(data)
+    rows = splits["validation"].to_list() + splits["test"].to_list()
+    items = rows_to_inputs(rows) + candidate_inputs(articles, rows)
+    meta = read_meta(model)
+    net = AutoModelForSequenceClassification.from_pretrained(model, local_files_only=True, use_safetensors=True)
+    tok = AutoTokenizer.from_pretrained(model, local_files_only=True)
+    gold = [LABELS.index(r["stance"]) for r in rows]
+    report = check_backends(model, net, tok, meta.input_template, meta.max_length, items, gold)
+    return {"n": len(items), "labelled": len(rows), "backends": report}
+
+
+def dispatch() -> str:
+    """What the libraries may use here: torch's kernel level and any ISA caps in force."""
+    import torch
+
+    caps = [f"{k}={os.environ[k]}" for k in AVX2_CAP if k in os.environ]
+    level = torch.backends.cpu.get_cpu_capability()
+    return f"torch {level}" + (f", capped: {' '.join(caps)} (onnxruntime not capped)" if caps else ", not capped")
+
+
 def main() -> None:
     args = _parse_args()
+    if args.cap_avx2 and any(os.environ.get(k) != v for k, v in AVX2_CAP.items()):
+        # Re-run with the caps in the environment: the libraries read them once, at load.
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **AVX2_CAP})
     if args.one:
         print(json.dumps(run_one(args.one, args.model, args.data, args.latency_n, args.throughput_n)))
         return
@@ -295,6 +377,15 @@ def main() -> None:
 
     from stanceml.io import write_json
 
+    if args.agreement:
+        report = agreement(args.model, args.data, args.agreement)
+        print(f"{report['n']} triples ({report['labelled']} labelled: validation + test)")
+        for key, b in report["backends"].items():
+            print(
+                f"{key:<12} agreement {b['agreement_with_fp32']:.4f}  macro-F1 {b['macro_f1']:.4f} ({b['macro_f1_delta']:+.4f})"
+            )
+        write_json(args.out, report)
+        return
     rows = load_rows(args.data)
     results = _run_paths(args)
     lengths = _token_lengths(args.model, rows)
@@ -302,10 +393,17 @@ def main() -> None:
     rates = matmul_gflops()
     per_sentence = float(np.mean([flops_per_sentence(config, n) for n in lengths]))
     limit = max(rates.values()) * 1e9 / per_sentence
-    _score_paths(results, [r["stance"] for r in rows], limit)
+    int8_rate = int8_matmul_gops()
+    _score_paths(results, [r["stance"] for r in rows], limit, int8_rate * 1e9 / per_sentence)
     training = [] if args.skip_train else [train_speed(args.data, args.train_steps, p) for p in ("fp32", "bf16")]
     out = {
-        "machine": {"cpus": os.cpu_count(), "cpu": cpu_kind(), "fp32_matmul_gflops": rates},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu": cpu_kind(),
+            "dispatch": dispatch(),
+            "fp32_matmul_gflops": rates,
+            "int8_matmul_gops": int8_rate,
+        },
         "inputs": {
             "n": len(rows),
             "mean_tokens": round(float(np.mean(lengths)), 1),

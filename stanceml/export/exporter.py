@@ -16,7 +16,7 @@ from stanceml.artifact import ExportMeta, write_export
 from stanceml.calibration import expected_calibration_error, fit_temperature, softmax
 from stanceml.data.dataset import load_splits
 from stanceml.export.checks import check_backends
-from stanceml.export.onnx import export_onnx
+from stanceml.export.onnx import calibration_batches, export_onnx
 from stanceml.inference.predictor import StancePredictor
 from stanceml.io import read_json
 from stanceml.records import rows_to_inputs
@@ -65,7 +65,12 @@ def export_model(
         str(model_dir), local_files_only=True, use_safetensors=True
     )
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    val_rows = load_splits(data)["validation"].to_list()
+    splits = load_splits(data)
+    val_rows = splits["validation"].to_list()
+    # The int8 graph is calibrated on training triples (never on the rows it is checked on).
+    calib = calibration_batches(
+        tokenizer, rows_to_inputs(splits["train"].to_list()), run.input_template, run.max_length
+    )
     meta = ExportMeta(
         name=run.run_name,
         labels=run.labels,
@@ -81,22 +86,29 @@ def export_model(
         extra=dict(extra_meta or {}),
     )
     return write_export(
-        model, tokenizer, export_dir, meta, add_files=_onnx_and_checks(model, tokenizer, meta, val_rows, onnx)
+        model, tokenizer, export_dir, meta, add_files=_onnx_and_checks(model, tokenizer, meta, val_rows, onnx, calib)
     )
 
 
 def _onnx_and_checks(
-    model: Any, tokenizer: Any, meta: ExportMeta, val_rows: list[dict[str, Any]], onnx: bool
+    model: Any,
+    tokenizer: Any,
+    meta: ExportMeta,
+    val_rows: list[dict[str, Any]],
+    onnx: bool,
+    calibration: list[Any] | None = None,
 ) -> Callable[[Path], dict[str, Any]]:
     """The hook :func:`write_export` calls on the folder being written: ONNX files, then every
     backend scored on the validation rows (the result decides what ``auto`` may pick)."""
 
     def add(folder: Path) -> dict[str, Any]:
-        if onnx:
-            export_onnx(model, tokenizer, folder)
+        extra = dict(meta.extra)
+        if onnx:  # how the int8 graph was made goes into stanceml.json ("quantization")
+            extra["quantization"] = export_onnx(model, tokenizer, folder, calibration=calibration)["quantization"]
         if not val_rows:
-            return {}
+            return {"extra": extra}
         return {
+            "extra": extra,
             "backends": check_backends(
                 folder,
                 model,
@@ -105,7 +117,7 @@ def _onnx_and_checks(
                 meta.max_length,
                 rows_to_inputs(val_rows),
                 [r["label"] for r in val_rows],
-            )
+            ),
         }
 
     return add

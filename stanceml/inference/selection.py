@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from stanceml.artifact import ExportMeta
 from stanceml.inference.backends import available_backends
 from stanceml.inference.fastbert import supports_config
 from stanceml.io import read_json
+
+log = logging.getLogger(__name__)
+
+#: oneDNN ISA caps (``ONEDNN_MAX_CPU_ISA``) under which bf16 matrix units may be used.
+_BF16_ISAS = ("ALL", "AVX512_CORE_BF16", "AVX512_CORE_AMX", "AVX512_CORE_FP16", "AVX10_1_512_AMX")
+
+
+def bf16_dispatch_allowed() -> bool:
+    """False when the process caps torch/oneDNN below bf16 units (``ATEN_CPU_CAPABILITY``,
+    ``ONEDNN_MAX_CPU_ISA``), as an emulation of an AVX2-only CPU does: bf16 would then be
+    emulated and slower than fp32, whatever /proc/cpuinfo says."""
+    aten = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+    return aten in ("", "avx512") and (isa in _BF16_ISAS or "AMX" in isa)
 
 
 def choose_backend(path: str | Path, meta: ExportMeta, native_bf16: bool, fast_torch: bool = True) -> str:
@@ -24,7 +40,9 @@ def choose_backend(path: str | Path, meta: ExportMeta, native_bf16: bool, fast_t
     order = (["torch-bf16"] if native_bf16 else []) + ["onnx-int8"] + ([] if fast_torch else ["onnx-fp32"])
     for key in order:
         if key in have and checked.get(key, {}).get("ok"):
+            log.info("auto chose %s: first of %s present and within the accuracy bar at export", key, order)
             return key
+    log.info("auto chose torch-fp32: none of %s is present and within the accuracy bar at export", order)
     return "torch-fp32"
 
 
@@ -34,6 +52,7 @@ def resolve_backend(path: str | Path, meta: ExportMeta, backend: str, precision:
         raise ValueError(f"backend must be auto, torch or onnx, got {backend!r}")
     if precision not in ("auto", "fp32", "bf16", "int8"):
         raise ValueError(f"precision must be auto, fp32, bf16 or int8, got {precision!r}")
+    native_bf16 = native_bf16 and bf16_dispatch_allowed()
     if backend == "auto" and precision == "auto":
         fast_torch = supports_config(read_json(Path(path) / "config.json"))
         return choose_backend(path, meta, native_bf16, fast_torch)
