@@ -1,10 +1,13 @@
 """Sentence-level evidence and its combination into one stance per actor and target.
 
-The rule of :func:`aggregate` is described in :mod:`stanceml.analysis.analyze` (step 4).
+The rule of :func:`aggregate` is described in :mod:`stanceml.analysis.analyze` (step 4);
+:func:`assess` adds the article-level view: a confidence, and flags for a position that
+changed or is conditional.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,12 +32,18 @@ class Evidence:
     mention: str = ""
     mention_start: int = -1
     mention_end: int = -1
+    #: For a mention resolved by coreference, the chain from the mention to the actor
+    #: ("he", "its prime minister", "Hungary"); empty for a direct mention.
+    chain: tuple[str, ...] = ()
+    #: Whether the mention is the subject of its clause (who acts, not who is acted on).
+    subject: bool = True
 
     def to_dict(self, digits: int = 4) -> dict[str, Any]:
         """A JSON-ready dict with rounded probabilities."""
         d = asdict(self)
         d["score"] = round(self.score, digits)
         d["probs"] = {k: round(v, digits) for k, v in self.probs.items()}
+        d["chain"] = list(self.chain)
         return d
 
 
@@ -53,6 +62,14 @@ class ActorStance:
     #: Summed confidence per label.
     weights: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    #: Mean probability of ``stance`` over the sentences that decided it (see :func:`assess`).
+    confidence: float = 0.0
+    #: The article reports the actor changing position; ``stance`` is the later one.
+    changed: bool = False
+    #: The position is stated with a condition ("only if", "as long as").
+    conditional: bool = False
+    #: The actor's distinct mentions in the article ("Dr Ana Costa", "Costa", "the minister").
+    mentions: tuple[str, ...] = ()
 
     @property
     def best_evidence(self) -> Evidence | None:
@@ -70,6 +87,10 @@ class ActorStance:
             "reason": self.reason,
             "weights": {k: round(v, digits) for k, v in self.weights.items()},
             "notes": list(self.notes),
+            "confidence": round(self.confidence, digits),
+            "changed": self.changed,
+            "conditional": self.conditional,
+            "mentions": list(self.mentions),
             "evidence": [e.to_dict(digits) for e in self.evidence],
         }
 
@@ -106,3 +127,71 @@ def aggregate(
     if abs(support - oppose) < conflict_margin * polar:
         return "neutral", 1.0 - lean, "conflicting evidence", weights
     return ("support" if support > oppose else "oppose"), lean, "agreeing evidence", weights
+
+
+#: A sentence that reports a change of position.
+CHANGE_CUES = re.compile(
+    r"\b(?:no longer|changed? (?:its|his|her|their) (?:mind|position|stance|view)|reversed?|reversal|u-turn|"
+    r"backtrack\w*|(?:dropped|abandoned|withdrew|withdrawn) (?:its|his|her|their) (?:opposition|support|objections?)|"
+    r"came (?:round|around)|switched|now (?:backs?|supports?|opposes?|favou?rs?)|changed course)\b",
+    re.IGNORECASE,
+)
+#: A sentence that states a position with a condition.
+CONDITION_CUES = re.compile(
+    r"\b(?:only if|provided(?: that)?|on (?:the )?condition|as long as|so long as|unless|subject to|"
+    r"conditional on|if and only if|in exchange for)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What :func:`assess` concludes for one actor and target."""
+
+    stance: str
+    score: float
+    reason: str
+    weights: dict[str, float]
+    confidence: float
+    changed: bool
+    conditional: bool
+
+
+def _confidence(evidence: Sequence[Evidence], stance: str, score: float) -> float:
+    """Mean probability of ``stance`` over the polar sentences (a polar stance), else ``score``."""
+    polar = [e for e in evidence if e.stance in ("support", "oppose")]
+    if stance == "neutral" or not polar:
+        return score
+    return sum(e.probs.get(stance, e.score if e.stance == stance else 0.0) for e in polar) / len(polar)
+
+
+def assess(
+    evidence: Sequence[Evidence],
+    min_weight: float = DEFAULT_MIN_WEIGHT,
+    conflict_margin: float = DEFAULT_CONFLICT_MARGIN,
+) -> Assessment:
+    """The stance at the end of the article, with a confidence and change/condition flags.
+
+    A polar sentence that reports a change ("no longer backs", "dropped its opposition")
+    splits the evidence: when the evidence from that sentence on reaches a polar stance
+    that differs from the one before it (or the one before was opposite polar evidence), the
+    later stance is the answer and ``changed`` is set. ``conditional`` is set when a sentence
+    that agrees with the answer states a condition.
+    """
+    stance, score, reason, weights = aggregate(evidence, min_weight, conflict_margin)
+    changed = False
+    for i, e in enumerate(evidence):
+        if i == 0 or e.stance == "neutral" or not CHANGE_CUES.search(e.sentence):
+            continue
+        later = aggregate(evidence[i:], min_weight, conflict_margin)
+        before = aggregate(evidence[:i], min_weight, conflict_margin)
+        earlier_sides = {x.stance for x in evidence[:i]} - {"neutral"}
+        if later[0] != "neutral" and (before[0] != later[0] or earlier_sides - {later[0]}):
+            stance, score, reason, weights = later
+            changed = before[0] != later[0] or bool(earlier_sides - {later[0]})
+            reason = f"{reason}, after a change of position"
+            break
+    conditional = stance != "neutral" and any(
+        e.stance == stance and CONDITION_CUES.search(e.sentence) for e in evidence
+    )
+    return Assessment(stance, score, reason, weights, _confidence(evidence, stance, score), changed, conditional)

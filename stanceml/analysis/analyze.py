@@ -4,15 +4,24 @@
 
 1. **Sentences.** The text is split by :func:`stanceml.text.sentences.split_sentences`; every
    sentence keeps its character span in the article.
-2. **Actors.** :meth:`stanceml.text.actors.Gazetteer.find_mentions` finds the actor mentions in
-   each sentence and maps them to canonical actors ("Berlin" -> Germany). The packaged
-   gazetteer is used unless told otherwise; ``actors`` adds the caller's own actors to it, or
+2. **Actors.** With spaCy installed (the ``analysis`` extra; ``actor_finder="auto"``, the
+   default, or ``"ner"``), :mod:`stanceml.text.ner` finds people, organisations, countries,
+   groups and actor noun phrases ("the city council", "critics") together with the gazetteer,
+   merges them into one actor per entity ("Dr Ana Costa" / "Costa"), and
+   :mod:`stanceml.analysis.coref` maps pronouns and role nouns back to their actor ("its
+   prime minister said he ..." -> Hungary); the article is parsed once. Without spaCy (or
+   with ``actor_finder="gazetteer"``) :meth:`stanceml.text.actors.Gazetteer.find_mentions`
+   alone finds them, with a log line saying so. Either way the gazetteer maps names to
+   canonical actors ("Berlin" -> Germany); ``actors`` adds the caller's own actors to it, or
    replaces it with ``replace_actors=True``.
 3. **Questions.** Each (sentence, mention, target) where the sentence is *about* the target
    becomes one model input, the mention marked by its span; the whole article goes to the
    model in one batched ``predictor.predict`` call. The rule for "about" (``relevance``):
 
-   - ``"overlap"`` (default): the sentence shares at least one content word with the target,
+   - ``"semantic"`` (default): the overlap rule below, or an embedding similarity to the
+     target of at least ``similarity_threshold`` (:mod:`stanceml.analysis.relevance`), so
+     paraphrases of the target count.
+   - ``"overlap"``: the sentence shares at least one content word with the target,
      outside the actor's own mention. Words are compared lower-case on a crude stem (the
      first five letters, a plural "s" dropped), and stop words are ignored: "Budapest resists
      the invitation" is about "Ukraine's invitation to NATO", "Kyiv rejected the account" is
@@ -38,26 +47,37 @@
    The score is the lean, ``|support - oppose|`` divided by the number of polar sentences
    (1.0: every polar sentence agrees and is certain), for support and oppose; for neutral
    it is ``1 - lean``, or the mean confidence of the neutral sentences when there is no
-   polar evidence at all.
+   polar evidence at all. An actor found by the parser that is neutral and never the subject
+   of an evidence sentence (only acted on or talked about: "talks with Moscow") is a
+   bystander and is not reported. :func:`stanceml.analysis.aggregate.assess` adds a confidence and
+   flags a changed position (a sentence that reports the change, "no longer backs", after
+   which the later evidence decides) and a conditional one ("only if", "as long as").
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from stanceml.analysis.aggregate import DEFAULT_CONFLICT_MARGIN, DEFAULT_MIN_WEIGHT, ActorStance, Evidence, aggregate
+from stanceml.analysis.aggregate import DEFAULT_CONFLICT_MARGIN, DEFAULT_MIN_WEIGHT, ActorStance, Evidence, assess
+from stanceml.analysis.relevance import DEFAULT_THRESHOLD, is_relevant, load_encoder, propose_targets, similarities
 from stanceml.records import StanceInput
 from stanceml.text.actors import ActorsLike, Gazetteer, Mention
 from stanceml.text.sentences import Sentence, split_sentences
-from stanceml.text.targets import clean_targets, content_stems, is_about
+from stanceml.text.targets import clean_targets, normalize_target
 
 if TYPE_CHECKING:
     from stanceml.inference.predictor import StancePredictor
 
-RELEVANCE_RULES = ("overlap", "all")
+log = logging.getLogger(__name__)
+
+RELEVANCE_RULES = ("semantic", "overlap", "all")
+ACTOR_FINDERS = ("auto", "ner", "gazetteer")
 #: One model question: (target index, target, sentence, mention).
 Question = tuple[int, str, Sentence, Mention]
+Pair = tuple[Sentence, Mention]
 
 
 def resolve_gazetteer(
@@ -73,27 +93,82 @@ def resolve_gazetteer(
     return base.extend(actors) if actors is not None else base
 
 
+@lru_cache(maxsize=1)
+def _say_no_spacy(reason: str) -> None:
+    log.warning(
+        "actors come from the gazetteer alone: spaCy is not available (%s); "
+        "install it with pip install 'stanceml[analysis]' to find people, organisations and pronouns",
+        reason,
+    )
+
+
+def find_pairs(
+    text: str, sentences: Sequence[Sentence], gaz: Gazetteer, actor_finder: str = "auto", coreference: bool = True
+) -> tuple[list[Pair], Any]:
+    """Every (sentence, actor mention) of the article (step 2), and the spaCy parse when one
+    was made (else None)."""
+    if actor_finder not in ACTOR_FINDERS:
+        raise ValueError(f"actor_finder must be one of {ACTOR_FINDERS}, got {actor_finder!r}")
+    if actor_finder != "gazetteer":
+        try:
+            # Lazy on purpose: spaCy is an optional extra (stanceml[analysis]).
+            from stanceml.analysis.coref import article_mentions
+        except ImportError as err:
+            if actor_finder == "ner":
+                raise
+            _say_no_spacy(str(err))
+        else:
+            return article_mentions(text, sentences, gaz, coreference)
+    return [(s, m) for s in sentences for m in gaz.find_mentions(s.text)], None
+
+
+def _inside_target(target: str, pairs: Sequence[Pair], gaz: Gazetteer) -> set[str]:
+    """Actors named inside the target ("Ukraine" and "NATO" in "Ukraine's invitation to NATO")."""
+    inside = {m.canonical for m in gaz.find_mentions(target)}
+    norm = f" {normalize_target(target)} "
+    inside |= {m.canonical for _, m in pairs if f" {normalize_target(m.canonical)} " in norm}
+    return inside
+
+
 def _questions(
-    targets: list[str], pairs: list[tuple[Sentence, Mention]], gaz: Gazetteer, relevance: str, skip_target_actors: bool
+    targets: list[str],
+    pairs: list[Pair],
+    gaz: Gazetteer,
+    relevance: str,
+    skip_target_actors: bool,
+    sims: dict[tuple[int, int], float],
+    threshold: float,
 ) -> tuple[list[Question], dict[str, tuple[str, ...]]]:
     """The (target, sentence, mention) questions to ask (step 3), and a note per target that
     fell back to every sentence."""
     questions: list[Question] = []
     notes: dict[str, tuple[str, ...]] = {}
     for ti, target in enumerate(targets):
-        inside = {m.canonical for m in gaz.find_mentions(target)} if skip_target_actors else set()
+        inside = _inside_target(target, pairs, gaz) if skip_target_actors else set()
         candidates = [(s, m) for s, m in pairs if m.canonical not in inside]
         chosen = candidates
-        if relevance == "overlap":
-            stems = content_stems(target)
-            chosen = [(s, m) for s, m in candidates if is_about(s.text, stems, (m.start, m.end))]
+        if relevance != "all":
+            chosen = [
+                (s, m)
+                for s, m in candidates
+                if is_relevant(s.text, target, sims.get((ti, s.start)), threshold, (m.start, m.end))
+            ]
             if not chosen and candidates:
                 chosen = candidates
-                notes[target] = (
-                    "no sentence shares a content word with the target; every sentence with an actor was used",
-                )
+                notes[target] = ("no sentence is about the target; every sentence with an actor was used",)
         questions += [(ti, target, s, m) for s, m in chosen]
     return questions, notes
+
+
+def _similarities(
+    sentences: Sequence[Sentence], targets: list[str], pairs: Sequence[Pair], encoder: Any
+) -> dict[tuple[int, int], float]:
+    """Embedding similarity per (target index, sentence start), for sentences with an actor."""
+    with_actor = sorted({s for s, _ in pairs}, key=lambda s: s.start)
+    if not with_actor:
+        return {}
+    sim = similarities(encoder if encoder is not None else load_encoder(), [s.text for s in with_actor], targets)
+    return {(ti, s.start): float(sim[ti, si]) for ti in range(len(targets)) for si, s in enumerate(with_actor)}
 
 
 def _evidence(questions: list[Question], predictions: Sequence[Any]) -> dict[tuple[int, str], list[Evidence]]:
@@ -111,6 +186,8 @@ def _evidence(questions: list[Question], predictions: Sequence[Any]) -> dict[tup
             mention=m.text,
             mention_start=s.start + m.start,
             mention_end=s.start + m.end,
+            chain=m.via,
+            subject=m.subject,
         )
         key = (ti, m.canonical, s.start)
         if key not in best or ev.score > best[key].score:
@@ -121,6 +198,40 @@ def _evidence(questions: list[Question], predictions: Sequence[Any]) -> dict[tup
     return grouped
 
 
+def _mention_texts(pairs: Sequence[Pair]) -> dict[str, tuple[str, ...]]:
+    """Each actor's distinct mention texts in the article (pronouns left out), in order."""
+    out: dict[str, dict[str, None]] = {}
+    for _, m in pairs:
+        if m.source != "pronoun":
+            out.setdefault(m.canonical, {})[m.text] = None
+    return {actor: tuple(texts) for actor, texts in out.items()}
+
+
+def _model_input(target: str, s: Sentence, m: Mention) -> StanceInput:
+    # A resolved mention ("he") is marked in place and the actor's name goes in the text pair.
+    actor = m.canonical if m.via else m.text
+    return StanceInput(sentence=s.text, actor=actor, target=target, span=(m.start, m.end))
+
+
+def article_targets(text: str, targets: Sequence[str] | str, doc: Any = None) -> list[str]:
+    """``targets`` cleaned, or for ``"auto"`` the article's main target(s) proposed by
+    :func:`stanceml.analysis.relevance.propose_targets`."""
+    if isinstance(targets, str) and targets == "auto":
+        proposed = propose_targets(text, doc, k=1)
+        if not proposed:
+            raise ValueError("targets='auto' found no candidate target in the article; name one")
+        return proposed
+    return clean_targets(targets)
+
+
+def _check_arguments(text: Any, targets: Sequence[str] | str, relevance: str) -> Sequence[str] | str:
+    if relevance not in RELEVANCE_RULES:
+        raise ValueError(f"relevance must be one of {RELEVANCE_RULES}, got {relevance!r}")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    return targets if isinstance(targets, str) and targets == "auto" else clean_targets(targets)
+
+
 def analyze_text(
     predictor: StancePredictor,
     text: str,
@@ -129,51 +240,88 @@ def analyze_text(
     *,
     gazetteer: Gazetteer | None = None,
     replace_actors: bool = False,
-    relevance: str = "overlap",
+    relevance: str = "semantic",
     min_weight: float = DEFAULT_MIN_WEIGHT,
     conflict_margin: float = DEFAULT_CONFLICT_MARGIN,
     sentences: Sequence[Sentence] | None = None,
     skip_target_actors: bool = True,
+    actor_finder: str = "auto",
+    coreference: bool = True,
+    similarity_threshold: float = DEFAULT_THRESHOLD,
+    encoder: Any = None,
 ) -> list[ActorStance]:
     """Where each actor named in ``text`` stands on each of ``targets``, with evidence.
 
     Args:
         predictor: anything with ``predict(list[StanceInput]) -> list[StancePrediction]``.
         text: the article (plain text; offsets in the results index this string).
-        targets: one target or a list (duplicates are dropped).
+        targets: one target or a list (duplicates are dropped); ``"auto"``: the article's
+            main target, proposed from its noun phrases.
         actors: extra actors (names, ``{name: [aliases]}``, entries or a Gazetteer).
         gazetteer: the base gazetteer (default: the packaged ``stanceml/text/gazetteer/``).
         replace_actors: use ``actors`` alone instead of adding them to the gazetteer.
-        relevance: ``"overlap"`` or ``"all"``: which sentences count for a target.
+        relevance: ``"semantic"``, ``"overlap"`` or ``"all"``: which sentences count for a target.
         min_weight, conflict_margin: see :func:`stanceml.analysis.aggregate.aggregate`.
         sentences: pre-split sentences (spans into ``text``); default: split ``text``.
         skip_target_actors: do not ask about a target the actors whose names occur in it.
+        actor_finder: ``"auto"`` (spaCy when installed, else the gazetteer; the gazetteer
+            alone with ``replace_actors``), ``"ner"`` (spaCy, an ImportError without it) or
+            ``"gazetteer"``.
+        coreference: follow pronouns and role nouns to their actor (with spaCy only).
+        similarity_threshold: the embedding similarity from which a sentence is about a target.
+        encoder: a sentence encoder for ``"semantic"`` (default: the base MiniLM, loaded once).
 
     Returns:
         One :class:`ActorStance` per (actor, target) with at least one evidence sentence,
         ordered by target (as given), then by the actor's first mention in the article.
 
     Raises:
-        ValueError: no target, an empty target, an unknown ``relevance`` rule.
+        ValueError: no target, an empty target, an unknown ``relevance`` rule or actor finder.
     """
-    targets = clean_targets(targets)
-    if relevance not in RELEVANCE_RULES:
-        raise ValueError(f"relevance must be one of {RELEVANCE_RULES}, got {relevance!r}")
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    targets = _check_arguments(text, targets, relevance)
     gaz = resolve_gazetteer(actors, gazetteer, replace_actors)
     sents = list(sentences) if sentences is not None else split_sentences(text)
-    pairs = [(s, m) for s in sents for m in gaz.find_mentions(s.text)]
-    questions, notes = _questions(targets, pairs, gaz, relevance, skip_target_actors)
+    if replace_actors and actor_finder == "auto":
+        actor_finder = "gazetteer"  # "only my actors": no named-entity actors on top
+    pairs, doc = find_pairs(text, sents, gaz, actor_finder, coreference)
+    target_list = article_targets(text, targets, doc)
+    sims = _similarities(sents, target_list, pairs, encoder) if relevance == "semantic" else {}
+    questions, notes = _questions(target_list, pairs, gaz, relevance, skip_target_actors, sims, similarity_threshold)
     if not questions:
         return []
-    inputs = [StanceInput(sentence=s.text, actor=m.text, target=t, span=(m.start, m.end)) for _, t, s, m in questions]
+    inputs = [_model_input(t, s, m) for _, t, s, m in questions]
     grouped = _evidence(questions, predictor.predict(inputs))
+    return _results(grouped, target_list, notes, _mention_texts(pairs), min_weight, conflict_margin)
+
+
+def _results(
+    grouped: dict[tuple[int, str], list[Evidence]],
+    targets: list[str],
+    notes: dict[str, tuple[str, ...]],
+    mentions: dict[str, tuple[str, ...]],
+    min_weight: float,
+    conflict_margin: float,
+) -> list[ActorStance]:
     results = []
     for (ti, actor), evidence in grouped.items():
-        stance, score, reason, weights = aggregate(evidence, min_weight, conflict_margin)
+        a = assess(evidence, min_weight, conflict_margin)
+        if a.stance == "neutral" and not any(e.subject or e.stance != "neutral" for e in evidence):
+            continue  # a bystander: only ever acted on or talked about ("talks with Moscow"), never taking a side
         results.append(
-            ActorStance(actor, targets[ti], stance, score, evidence, reason, weights, notes.get(targets[ti], ()))
+            ActorStance(
+                actor,
+                targets[ti],
+                a.stance,
+                a.score,
+                evidence,
+                a.reason,
+                a.weights,
+                notes.get(targets[ti], ()),
+                confidence=a.confidence,
+                changed=a.changed,
+                conditional=a.conditional,
+                mentions=mentions.get(actor, ()),
+            )
         )
     results.sort(key=lambda r: (targets.index(r.target), min(e.mention_start for e in r.evidence)))
     return results

@@ -8,7 +8,10 @@ Endpoints (OpenAPI docs at ``/docs``, schema at ``/openapi.json``):
   ``{"predictions": [{"stance", "score", "probs", "actor_found"}, ...]}`` in input order.
 - ``POST /analyze``: ``{"text", "targets": [...], "actors"?, "replace_actors"?, "relevance"?}``
   -> ``{"results": [{"actor", "target", "stance", "score", "reason", "weights", "notes",
-  "evidence": [...]}, ...]}`` (see :mod:`stanceml.analysis.analyze`).
+  "evidence": [...]}, ...]}`` (see :mod:`stanceml.analysis.analyze`). The same path takes
+  the urlencoded form of ``GET /`` and answers it with the HTML page.
+- ``GET /``: a form (article text, targets) for a person with a browser
+  (:mod:`stanceml.service.pages`).
 
 Limits: a request body over ``max_body_bytes``, a batch over ``max_batch`` inputs, a text
 (sentence, actor, target or article) over ``max_text_chars`` characters, or more than
@@ -26,11 +29,15 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
 from stanceml import __version__
+from stanceml.analysis.aggregate import ActorStance
 from stanceml.analysis.analyze import analyze_text, resolve_gazetteer
+from stanceml.service.pages import FORM_TYPE, FormInput, form_error_page, index_page, parse_form, result_page
 from stanceml.service.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -143,23 +150,115 @@ def _check_analyze_limits(body: AnalyzeRequest, limits: dict[str, int]) -> None:
         raise _too_large("actors", len(body.actors), limits["max_actors"], "entries")
 
 
+async def _raw_body(request: Request) -> tuple[str, bytes]:
+    """The request's media type and body, read in the event loop so handlers stay plain
+    functions (run in the thread pool)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type, await request.body()
+
+
+def _parse_json_body(raw: bytes) -> AnalyzeRequest:
+    """The JSON body of ``POST /analyze``; a bad one is a 422 shaped like FastAPI's own."""
+    try:
+        return AnalyzeRequest.model_validate_json(raw)
+    except ValidationError as err:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors(include_url=False, include_context=False)]
+        raise RequestValidationError(errors) from None
+
+
+def _form_request(form: FormInput) -> AnalyzeRequest:
+    """The form as an analysis request (raises HTTPException 422 with a readable message)."""
+    try:
+        return AnalyzeRequest.model_validate(
+            {"text": form.text, "targets": list(form.targets), "relevance": form.relevance}
+        )
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors())
+        raise HTTPException(status_code=422, detail=problems) from None
+
+
 def _add_analyze_route(app: FastAPI, predictor: Any, base: Gazetteer, limits: dict[str, int]) -> None:
     @lru_cache(maxsize=32)
     def gazetteer_for(actors_json: str, replace: bool) -> Gazetteer:
         # Compiling a gazetteer takes ~0.1 s: clients that send the same actors reuse it.
         return resolve_gazetteer(json.loads(actors_json), base, replace)
 
-    @app.post("/analyze", response_model=AnalyzeResponse, summary="Who stands where on each target in an article")
-    def analyze(body: AnalyzeRequest) -> AnalyzeResponse:
+    def run(body: AnalyzeRequest) -> list[ActorStance]:
         _check_analyze_limits(body, limits)
         try:
             gaz = base
             if body.actors is not None or body.replace_actors:
                 gaz = gazetteer_for(json.dumps(body.actors, sort_keys=True), body.replace_actors)
-            results = analyze_text(predictor, body.text, body.targets, gazetteer=gaz, relevance=body.relevance)
+            # "Only my actors" means no named-entity actors on top of them.
+            finder = "gazetteer" if body.replace_actors else "auto"
+            return analyze_text(
+                predictor, body.text, body.targets, gazetteer=gaz, relevance=body.relevance, actor_finder=finder
+            )
         except (GazetteerError, ValueError) as err:
             raise HTTPException(status_code=422, detail=str(err)) from None
+
+    subtitle = _subtitle(predictor)
+
+    def answer_form(raw: bytes) -> HTMLResponse:
+        form = FormInput()
+        try:
+            form = parse_form(raw)
+            body = _form_request(form)
+            return HTMLResponse(result_page(form, run(body), body.targets, subtitle))
+        except ValueError as err:
+            return HTMLResponse(form_error_page(form, str(err), subtitle), status_code=422)
+        except HTTPException as err:
+            return HTMLResponse(form_error_page(form, str(err.detail), subtitle), status_code=err.status_code)
+
+    @app.post(
+        "/analyze",
+        response_model=AnalyzeResponse,
+        summary="Who stands where on each target in an article",
+        description="A JSON body answers JSON; the form of `GET /` (urlencoded) answers the HTML page.",
+        openapi_extra=ANALYZE_BODY_DOC,
+        responses={200: {"content": {"text/html": {}}}},
+    )
+    def analyze(payload: tuple[str, bytes] = Depends(_raw_body)) -> Any:  # noqa: B008 (FastAPI's idiom)
+        media_type, raw = payload
+        if media_type == FORM_TYPE:
+            return answer_form(raw)
+        if media_type and media_type != "application/json":
+            raise HTTPException(status_code=415, detail=f"send application/json or {FORM_TYPE}, not {media_type}")
+        results = run(_parse_json_body(raw))
         return AnalyzeResponse.model_validate({"results": [r.to_dict() for r in results]})
+
+    @app.get("/", response_class=HTMLResponse, summary="The analysis form (HTML)")
+    def index() -> HTMLResponse:
+        return HTMLResponse(index_page(subtitle))
+
+
+def _subtitle(predictor: Any) -> str:
+    """The line under the page title: which model and backend answer."""
+    source = getattr(predictor, "source", None)
+    model = source.name if source is not None else "in-memory model"
+    return f"model: {model} · backend: {getattr(predictor, 'backend_name', 'unknown')}"
+
+
+#: ``POST /analyze`` reads its body itself (JSON or the form), so its schema is given here.
+ANALYZE_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": AnalyzeRequest.model_json_schema()},
+            FORM_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "required": ["text", "targets"],
+                    "properties": {
+                        "text": {"type": "string"},
+                        "targets": {"type": "string", "description": "one target per line"},
+                        "relevance": {"type": "string", "enum": ["semantic", "overlap", "all"]},
+                    },
+                }
+            },
+        },
+    }
+}
 
 
 def create_app(

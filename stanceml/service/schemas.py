@@ -48,7 +48,9 @@ class AnalyzeRequest(BaseModel):
         None, description="extra actors: names, or {canonical: [aliases]}"
     )
     replace_actors: bool = Field(False, description="use only `actors`, not the packaged gazetteer")
-    relevance: Literal["overlap", "all"] = "overlap"
+    relevance: Literal["semantic", "overlap", "all"] = Field(
+        "overlap", description="which sentences count for a target (see stanceml.analysis.analyze)"
+    )
 
 
 class EvidenceOut(BaseModel):

@@ -71,6 +71,15 @@ class Mention:
     end: int
     #: True for "Germany's"/"Germany’s" (the span excludes the "'s").
     possessive: bool = False
+    #: How the mention was found: gazetteer, PERSON, ORG, GPE, NORP, noun, role or pronoun
+    #: (the last ones from :mod:`stanceml.text.ner` and :mod:`stanceml.analysis.coref`).
+    source: str = "gazetteer"
+    #: For a mention resolved through coreference, the chain from the mention to the actor
+    #: ("he", "its prime minister", "Hungary"); empty for a direct mention.
+    via: tuple[str, ...] = ()
+    #: Whether the mention is the syntactic subject (or agent) of its clause; True where no
+    #: parse says otherwise (the gazetteer alone).
+    subject: bool = True
 
 
 def alias_key(alias: str) -> str:
