@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench bench-train curve newsmtsc clean
+.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench bench-train bench-score curve newsmtsc clean
 
 # torch first and pinned: the CPU build of 2.13.0 lies on this disk, and letting pip resolve
 # torch on its own would pull a CUDA build of several GB.
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[onnx,serve,dev]"
+	$(PY) -m pip install --quiet -e ".[onnx,serve,analysis,ray,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,6 +50,9 @@ bench: install
 
 bench-train: install
 	$(PY) scripts/bench_train.py
+
+bench-score: install
+	$(PY) scripts/bench_score.py --model $(EXPORT)
 
 curve: install
 	$(PY) scripts/learning_curve.py

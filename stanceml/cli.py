@@ -2,8 +2,10 @@
 
     stanceml predict --model models/stance-minilm --sentence "..." --actor "..." --target "..."
     stanceml predict --model models/stance-minilm --input triples.jsonl [--output out.jsonl]
-    stanceml analyze article.md --model models/stance-minilm --target "..." [--target ...] [--format table|json]
+    stanceml analyze article.md --model models/stance-minilm --target "..." [--target ...] [--format table|json|html]
     stanceml serve --model models/stance-minilm [--host 127.0.0.1] [--port 8000]
+    stanceml score triples.parquet --model models/stance-minilm --output scored.parquet [--engine ray]
+    stanceml candidates archive/ --target "..." --output triples.parquet
 
 Heavy modules (torch, transformers, FastAPI) are imported only when a command needs them,
 so ``stanceml --help`` stays fast.
@@ -19,12 +21,16 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from stanceml.analysis.analyze import analyze_text
+from stanceml.analysis.evaluate_command import add_evaluate_articles_parser
+from stanceml.analysis.html import render_html
+from stanceml.analysis.relevance import DEFAULT_THRESHOLD
 from stanceml.analysis.render import format_table
 from stanceml.artifact import ModelLoadError
 from stanceml.data.articles import ArticleError, read_articles
 from stanceml.inference.predictor import StancePredictor
 from stanceml.io import Problem, atomic_write_text, iter_json_objects, read_text_checked
 from stanceml.records import check_fields
+from stanceml.score.command import add_candidates_parser, add_score_parser
 from stanceml.text.actors import DEFAULT_DIR, Gazetteer, GazetteerError
 
 
@@ -113,9 +119,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     except ArticleError as err:
         raise SystemExit(f"error: {err}") from None
     cli_targets = [t for t in (args.target or []) if t.strip()]
+    auto_targets = args.targets == "auto"
     for article in articles:
-        if not (article.targets or cli_targets):
-            raise SystemExit(f"error: {article.source or article.article_id}: no target; give --target (repeatable)")
+        if not (article.targets or cli_targets or auto_targets):
+            raise SystemExit(
+                f"error: {article.source or article.article_id}: no target; give --target (repeatable) or --targets auto"
+            )
     gazetteer = _gazetteer_from_args(args)
     predictor = _load_predictor(args.model, args.batch_size)
     done = []
@@ -124,11 +133,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             results = analyze_text(
                 predictor,
                 article.text,
-                list(article.targets or cli_targets),
+                list(article.targets or cli_targets) or "auto",
                 gazetteer=gazetteer,
                 relevance=args.relevance,
                 min_weight=args.min_weight,
                 conflict_margin=args.conflict_margin,
+                actor_finder=args.actor_finder,
+                coreference=not args.no_coreference,
+                similarity_threshold=args.similarity_threshold,
             )
         except ValueError as err:
             raise SystemExit(f"error: {article.source or article.article_id}: {err}") from None
@@ -136,6 +148,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if args.format == "json":
         rows = [{"article": a.article_id, **r.to_dict()} for a, results in done for r in results]
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    elif args.format == "html":
+        text = render_html(done, targets=cli_targets, subtitle=f"model: {args.model}")
     else:
         text = format_table(done)
     if args.output in (None, "-"):
@@ -180,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict(sub)
     _add_analyze(sub)
     _add_serve(sub)
+    add_score_parser(sub)
+    add_candidates_parser(sub)
+    add_evaluate_articles_parser(sub)
     return parser
 
 
@@ -210,7 +227,7 @@ def _add_analyze(sub: Any) -> None:
     )
     a.add_argument("--model", required=True, help="an export folder (models/<name>)")
     a.add_argument("--target", action="append", help="a target to ask about (repeatable)")
-    a.add_argument("--format", choices=("table", "json"), default="table")
+    a.add_argument("--format", choices=("table", "json", "html"), default="table", help="html: a page (see --output)")
     a.add_argument(
         "--actor",
         action="append",
@@ -233,12 +250,7 @@ def _add_analyze(sub: Any) -> None:
         metavar="DIR",
         help="a folder of gazetteer YAML files instead of the packaged stanceml/text/gazetteer",
     )
-    a.add_argument(
-        "--relevance",
-        choices=("overlap", "all"),
-        default="overlap",
-        help="overlap: sentences sharing a content word with the target (default); all: every sentence",
-    )
+    _add_analysis_flags(a)
     a.add_argument(
         "--min-weight",
         type=float,
@@ -254,6 +266,31 @@ def _add_analyze(sub: Any) -> None:
     a.add_argument("--output", help="write here instead of stdout")
     a.add_argument("--batch-size", type=int, default=32)
     a.set_defaults(func=cmd_analyze)
+
+
+def _add_analysis_flags(a: Any) -> None:
+    """Flags of the analysis engine (actor finding, coreference, relevance, targets)."""
+    a.add_argument(
+        "--relevance",
+        choices=("semantic", "overlap", "all"),
+        default="semantic",
+        help="semantic: a shared content word or embedding similarity (default); "
+        "overlap: a shared content word; all: every sentence",
+    )
+    a.add_argument("--targets", choices=("auto",), help="auto: propose the article's main target when none is given")
+    a.add_argument(
+        "--actor-finder",
+        choices=("auto", "ner", "gazetteer"),
+        default="auto",
+        help="auto: spaCy named entities + gazetteer when the analysis extra is installed (default)",
+    )
+    a.add_argument("--no-coreference", action="store_true", help="do not follow pronouns and role nouns")
+    a.add_argument(
+        "--similarity-threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"embedding similarity from which a sentence is about a target (default {DEFAULT_THRESHOLD})",
+    )
 
 
 def _add_serve(sub: Any) -> None:
