@@ -198,6 +198,10 @@ def score_ray(
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
+    # Ray 2.60's V2 Parquet reader adds a ListFiles task that asks for a whole CPU; with every
+    # CPU held by a scoring actor (2 workers on 2 cores) it is never scheduled and the run
+    # hangs. The V1 reader honours the reads' num_cpus=0.
+    ctx.use_datasource_v2 = False
     constructor = {"files": [ray.put(files)], "backend": backend, "batch_size": batch_size}
     constructor["num_threads"] = max(1, int(cpus_per_worker))
     scored = _read(ray, str(input_path), fmt).map_batches(
