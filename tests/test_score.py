@@ -257,17 +257,24 @@ def test_score_articles_end_to_end(tmp_path, tiny_run):
     assert all(r["stance"] in ("support", "oppose", "neutral") and r["mention_start"] for r in rows)
 
 
-def test_ray_engine_on_a_local_cluster_matches_local(tmp_path, tiny_run, predictor, triples):
+# Parquet too: Ray 2.60's V2 Parquet reader hung with every CPU held by a scoring actor.
+@pytest.mark.parametrize("in_fmt", ["jsonl", "parquet"])
+def test_ray_engine_on_a_local_cluster_matches_local(tmp_path, tiny_run, predictor, triples, in_fmt):
     ray = pytest.importorskip("ray", reason="the Ray engine needs the ray extra: pip install 'stanceml[ray]'")
     from stanceml.score.ray_engine import score_ray
 
     bad = [
         {"sentence": "Nobody is named here.", "actor": "Hungary", "target": "the tariff"},
-        {"sentence": "Poland agreed.", "target": "the tariff"},
+        {"sentence": "Poland agreed.", "actor": None, "target": "the tariff"},
     ]
     rows = [triples[0], bad[0], triples[1], bad[1], *triples * 3]
-    src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    src = tmp_path / f"in.{in_fmt}"
+    if in_fmt == "jsonl":
+        src.write_text(
+            "".join(json.dumps({k: v for k, v in r.items() if v is not None}) + "\n" for r in rows), encoding="utf-8"
+        )
+    else:
+        write_table(src, [{k: r.get(k) for k in ("id", "sentence", "actor", "target")} for r in rows])
     local_out, ray_out = tmp_path / "local.parquet", tmp_path / "ray.parquet"
     local = run(open_source(src), predictor_step(predictor, str(src)), local_out, "parquet", chunk_rows=32)
     ray.init(num_cpus=2, object_store_memory=200 * 1024 * 1024, include_dashboard=False)
