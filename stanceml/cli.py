@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from stanceml.analysis.analyze import analyze_text
+from stanceml.analysis.analyze import RELEVANCE_RULES, analyze_text
 from stanceml.analysis.evaluate_command import add_evaluate_articles_parser
 from stanceml.analysis.html import render_html
 from stanceml.analysis.relevance import DEFAULT_THRESHOLD
@@ -272,9 +272,10 @@ def _add_analysis_flags(a: Any) -> None:
     """Flags of the analysis engine (actor finding, coreference, relevance, targets)."""
     a.add_argument(
         "--relevance",
-        choices=("semantic", "overlap", "all"),
-        default="semantic",
-        help="semantic: a shared content word or embedding similarity (default); "
+        choices=RELEVANCE_RULES,
+        default="fallback",
+        help="fallback (default): semantic, but an actor with no such sentence is judged on every "
+        "sentence naming it; semantic: a shared content word or embedding similarity; "
         "overlap: a shared content word; all: every sentence",
     )
     a.add_argument("--targets", choices=("auto",), help="auto: propose the article's main target when none is given")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from stanceml.analysis.aggregate import Evidence, aggregate
-from stanceml.analysis.analyze import analyze_text
+from stanceml.analysis.analyze import FALLBACK_NOTE, analyze_text
 from stanceml.cli import main
 from stanceml.inference.predictor import StancePrediction
 from stanceml.text.targets import content_stems, is_about
@@ -157,13 +157,13 @@ def test_overlap_relevance_drops_unrelated_sentences_and_all_keeps_them():
 
 
 def test_a_target_no_sentence_names_falls_back_to_every_sentence():
-    results = analyze_text(FakePredictor(), ARTICLE, ["the veto"])
+    results = analyze_text(FakePredictor(), ARTICLE, ["the veto"], relevance="semantic")
     assert {r.actor for r in results} == {"Hungary", "Poland", "Germany"}
     assert all("every sentence with an actor was used" in r.notes[0] for r in results)
 
 
 def test_results_are_ordered_by_target_then_first_mention():
-    results = analyze_text(FakePredictor(), ARTICLE, ["the sanctions package", "elections"])
+    results = analyze_text(FakePredictor(), ARTICLE, ["the sanctions package", "elections"], relevance="semantic")
     assert [(r.target, r.actor) for r in results] == [
         ("the sanctions package", "Hungary"),
         ("the sanctions package", "Poland"),
@@ -444,6 +444,27 @@ def test_semantic_relevance_finds_a_paraphrase(spacy_ready):
     semantic = analyze_text(FakePredictor(), text, ["the rent cap"], relevance="semantic", similarity_threshold=0.25)
     assert lexical[0].notes  # nothing shares a word: the fallback asked about every actor
     assert [r.actor for r in semantic] == ["Critics"] and not semantic[0].notes
+
+
+def test_fallback_relevance_judges_an_actor_without_target_sentences_on_all_of_them(spacy_ready):
+    text = (
+        "Critics are against the rent cap on Monday. Critics backed the new stadium. "
+        "The Harbour Council backed the new stadium."
+    )
+    fake = FakePredictor()
+    semantic = analyze_text(FakePredictor(), text, ["the rent cap"], relevance="semantic")
+    fallback = analyze_text(fake, text, ["the rent cap"], relevance="fallback")
+    assert [r.actor for r in semantic] == ["Critics"]
+    by_actor = {r.actor: r for r in fallback}
+    assert set(by_actor) == {"Critics", "Harbour Council"}
+    # Critics has a sentence about the target: only that one counts, as with "semantic"
+    assert [e.sentence for e in by_actor["Critics"].evidence] == ["Critics are against the rent cap on Monday."]
+    assert by_actor["Critics"].stance == "oppose" and not by_actor["Critics"].notes
+    # the council has none: it is judged on every sentence naming it, and says so
+    council = by_actor["Harbour Council"]
+    assert [e.sentence for e in council.evidence] == ["The Harbour Council backed the new stadium."]
+    assert council.notes == (FALLBACK_NOTE,)
+    assert len(fake.calls) == 1 and len(fake.calls[0]) == 2
 
 
 def test_targets_auto(spacy_ready):

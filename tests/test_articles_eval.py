@@ -4,8 +4,10 @@ mentions, and the four figures."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from stanceml.analysis.aggregate import ActorStance, Evidence
 from stanceml.analysis.articles_eval import (
@@ -19,6 +21,7 @@ from stanceml.analysis.articles_eval import (
     score_target,
     summarize,
 )
+from stanceml.analysis.evaluate_command import read_texts
 
 KEY = {
     "article_id": "rent-01",
@@ -119,3 +122,20 @@ def test_evaluate_articles_runs_the_analysis_per_key(tmp_path):
     assert "| rent-01 | the rent freeze | 3 | 2 | 2 | 2 |" in format_report(summary, scores)
     with pytest.raises(AnswerKeyError, match="no article 'rent-01'"):
         evaluate_articles(analyze, keys, {})
+
+
+@pytest.mark.parametrize("folder", ["data/v2/answer_keys", "data/v2/answer_keys_dev"])
+def test_the_committed_keys_load_and_their_mentions_are_in_the_articles(folder):
+    """Every committed key reads, and each mention occurs verbatim in its article (the text
+    `stanceml analyze` sees); test keys name test-split articles and dev keys validation ones."""
+    root = Path(__file__).resolve().parents[1]
+    keys = read_answer_keys(root / folder)
+    texts = read_texts([str(root / "data" / "v2" / "articles"), str(root / "data" / "articles")])
+    split = OmegaConf.load(root / "configs" / "data" / "v2.yaml").split
+    topics = set(split.test_topics if folder.endswith("answer_keys") else split.validation_topics)
+    for key in keys:
+        assert key.article_id.rsplit("-", 1)[0] in topics, key.path
+        for target, actors in key.targets.items():
+            for actor in actors:
+                missing = [m for m in actor.mentions if m not in texts[key.article_id]]
+                assert not missing, f"{key.path}: {target}: {actor.actor}: {missing}"

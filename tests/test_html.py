@@ -314,7 +314,7 @@ def test_posting_the_form_returns_the_page_that_agrees_with_the_json(client):
     assert [(x.attrs["data-actor"], x.attrs["data-stance"]) for x in rows] == [
         (x["actor"], x["stance"]) for x in as_json
     ]
-    assert [x["stance"] for x in as_json] == ["oppose", "support"]
+    assert [x["stance"] for x in as_json] == ["oppose", "support", "neutral"]
     marks = tree.find_all("div", "article-text")[0].find_all("a", "mention")
     assert [m.text(skip_class="tag") for m in marks] == [e["mention"] for x in as_json for e in x["evidence"]]
     # The form comes back filled in, so a target can be changed and resubmitted.

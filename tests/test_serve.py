@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from stanceml.analysis.analyze import FALLBACK_NOTE
 from stanceml.cli import main as cli_main
 from stanceml.modeling.inputs import format_pair
 
@@ -103,7 +104,12 @@ def test_analyze(http):
     r = http.post("/analyze", json={"text": ARTICLE, "targets": ["the tariff"]})
     assert r.status_code == 200
     results = r.json()["results"]
-    assert [x["actor"] for x in results] == ["Hungary", "Poland"]  # Kyiv's sentence is not about the tariff
+    # Kyiv's sentence is not about the tariff: the default ("fallback") still asks about
+    # Ukraine, on its own sentence, and says so; "semantic" leaves it out
+    assert [x["actor"] for x in results] == ["Hungary", "Poland", "Ukraine"]
+    assert [x["notes"] for x in results] == [[], [], [FALLBACK_NOTE]]
+    semantic = http.post("/analyze", json={"text": ARTICLE, "targets": ["the tariff"], "relevance": "semantic"})
+    assert [x["actor"] for x in semantic.json()["results"]] == ["Hungary", "Poland"]
     for x in results:
         assert x["stance"] in LABELS and x["target"] == "the tariff"
         for e in x["evidence"]:

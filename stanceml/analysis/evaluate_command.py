@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stanceml.analysis.analyze import analyze_text
+from stanceml.analysis.analyze import RELEVANCE_RULES, analyze_text
 from stanceml.analysis.articles_eval import AnswerKeyError, evaluate_articles, format_report, read_answer_keys
 from stanceml.analysis.relevance import DEFAULT_THRESHOLD
 from stanceml.artifact import ModelLoadError
@@ -86,7 +86,7 @@ def add_evaluate_articles_parser(sub: Any) -> None:
     p.add_argument("--keys", default=DEFAULT_KEYS, help=f"folder of answer keys (default {DEFAULT_KEYS})")
     p.add_argument("--articles", action="append", help="folder of article .md files (repeatable; default: corpus v2)")
     p.add_argument("--output", help="folder for report.md and metrics.json")
-    p.add_argument("--relevance", choices=("semantic", "overlap", "all"), default="semantic")
+    p.add_argument("--relevance", choices=RELEVANCE_RULES, default="fallback")
     p.add_argument("--actor-finder", choices=("auto", "ner", "gazetteer"), default="auto")
     p.add_argument("--no-coreference", action="store_true")
     p.add_argument("--similarity-threshold", type=float, default=DEFAULT_THRESHOLD)

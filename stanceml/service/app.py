@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from stanceml import __version__
 from stanceml.analysis.aggregate import ActorStance
-from stanceml.analysis.analyze import analyze_text, resolve_gazetteer
+from stanceml.analysis.analyze import RELEVANCE_RULES, analyze_text, resolve_gazetteer
 from stanceml.service.pages import FORM_TYPE, FormInput, form_error_page, index_page, parse_form, result_page
 from stanceml.service.schemas import (
     AnalyzeRequest,
@@ -252,7 +252,7 @@ ANALYZE_BODY_DOC: dict[str, Any] = {
                     "properties": {
                         "text": {"type": "string"},
                         "targets": {"type": "string", "description": "one target per line"},
-                        "relevance": {"type": "string", "enum": ["semantic", "overlap", "all"]},
+                        "relevance": {"type": "string", "enum": list(RELEVANCE_RULES)},
                     },
                 }
             },

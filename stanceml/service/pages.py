@@ -19,6 +19,7 @@ from stanceml.data.articles import ArticleText
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 RELEVANCE_CHOICES = (
+    ("fallback", "about the target, or every sentence naming an actor that has none"),
     ("semantic", "a shared content word or a similar meaning (embeddings)"),
     ("overlap", "sentences that share a content word with the target"),
     ("all", "every sentence with an actor"),
@@ -32,7 +33,7 @@ class FormInput:
 
     text: str = ""
     targets: tuple[str, ...] = ()
-    relevance: str = "semantic"  # the command's default too
+    relevance: str = "fallback"  # the command's default too
 
 
 def parse_form(raw: bytes) -> FormInput:
@@ -52,7 +53,7 @@ def parse_form(raw: bytes) -> FormInput:
         return fields.get(name, [default])[0].replace("\r\n", "\n")
 
     lines = [t.strip() for value in fields.get("targets", []) for t in value.splitlines()]
-    return FormInput(first("text"), tuple(t for t in lines if t), first("relevance", "semantic"))
+    return FormInput(first("text"), tuple(t for t in lines if t), first("relevance", "fallback"))
 
 
 def form_html(form: FormInput = FormInput(), error: str = "") -> str:

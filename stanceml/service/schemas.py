@@ -48,8 +48,8 @@ class AnalyzeRequest(BaseModel):
         None, description="extra actors: names, or {canonical: [aliases]}"
     )
     replace_actors: bool = Field(False, description="use only `actors`, not the packaged gazetteer")
-    relevance: Literal["semantic", "overlap", "all"] = Field(
-        "overlap", description="which sentences count for a target (see stanceml.analysis.analyze)"
+    relevance: Literal["fallback", "semantic", "overlap", "all"] = Field(
+        "fallback", description="which sentences count for a target (see stanceml.analysis.analyze)"
     )
 
 
