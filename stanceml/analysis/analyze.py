@@ -267,21 +267,16 @@ def analyze_text(
     Args:
         predictor: anything with ``predict(list[StanceInput]) -> list[StancePrediction]``.
         text: the article (plain text; offsets in the results index this string).
-        targets: one target or a list (duplicates are dropped); ``"auto"``: the article's
-            main target, proposed from its noun phrases.
+        targets: one target or a list (duplicates dropped); ``"auto"``: propose the main one.
         actors: extra actors (names, ``{name: [aliases]}``, entries or a Gazetteer).
         gazetteer: the base gazetteer (default: the packaged ``stanceml/text/gazetteer/``).
         replace_actors: use ``actors`` alone instead of adding them to the gazetteer.
-        relevance: which sentences count for a target: ``"semantic"`` (a shared content word
-            or embedding similarity), ``"overlap"`` (a shared content word), ``"all"``, or
-            ``"fallback"`` (the default: ``"semantic"``, but an actor with no such sentence
-            is judged on every sentence naming it, with a note saying so).
+        relevance: ``"fallback"`` (``"semantic"``, but an actor with none is judged on all its sentences), ``"semantic"`` (word or embedding), ``"overlap"`` or ``"all"``.
         min_weight, conflict_margin: see :func:`stanceml.analysis.aggregate.aggregate`.
         sentences: pre-split sentences (spans into ``text``); default: split ``text``.
         skip_target_actors: do not ask about a target the actors whose names occur in it.
-        actor_finder: ``"auto"`` (spaCy when installed, else the gazetteer; the gazetteer
-            alone with ``replace_actors``), ``"ner"`` (spaCy, an ImportError without it) or
-            ``"gazetteer"``.
+        actor_finder: ``"auto"`` (spaCy when installed, else or with ``replace_actors`` the
+            gazetteer), ``"ner"`` (spaCy, an ImportError without it) or ``"gazetteer"``.
         coreference: follow pronouns and role nouns to their actor (with spaCy only).
         similarity_threshold: the embedding similarity from which a sentence is about a target.
         encoder: a sentence encoder for ``"semantic"`` (default: the base MiniLM, loaded once).
