@@ -99,8 +99,10 @@ class TrainerConfig:
     learning_rate: float = 1e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    #: "auto" picks bf16 autocast where the CPU has native bf16 units, else fp32.
+    #: "auto" picks bf16 autocast where the CPU (or GPU) has native bf16 units, else fp32.
     precision: str = "auto"
+    #: "auto" trains on a CUDA GPU when torch sees one, else on the CPU; "cpu" or "cuda" force it.
+    device: str = "auto"
     group_by_length: bool = True
     early_stopping_patience: int = 2
     #: Evaluate and checkpoint every this many steps; 0 = once per epoch (or at max_steps).

@@ -42,6 +42,16 @@ def test_every_model_composes(model, tmp_path):
     assert obj.run_dir.endswith(f"stance-{model}")
 
 
+@pytest.mark.parametrize("name", ["train", "learning_curve"])
+def test_per_model_trainer_settings_apply_only_to_their_model(name, tmp_path):
+    """trainer_for_model/minilm.yaml caches MiniLM's bottom layers; the 2-layer tiny model, which
+    has no such file, keeps the trainer defaults, and the command line still wins."""
+    base = [f"paths.root_dir={tmp_path}"]
+    assert OmegaConf.to_object(compose(name, base)).trainer.cache_layers == 3
+    assert OmegaConf.to_object(compose(name, [*base, "model=tiny"])).trainer.cache_layers == 0
+    assert OmegaConf.to_object(compose(name, [*base, "trainer.cache_layers=0"])).trainer.cache_layers == 0
+
+
 def test_misspelt_key_fails_at_compose_time():
     with pytest.raises(ConfigCompositionException, match="lerning_rate"):
         compose("train", ["trainer.lerning_rate=0.1"])

@@ -86,14 +86,36 @@ def cpu_has_native_bf16() -> bool:
     return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
 
 
-def resolve_precision(precision: str) -> str:
-    """Map ``auto``/``bf16``/``fp32`` to the precision that will actually run."""
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str) -> str:
+    """Map ``auto``/``cpu``/``cuda`` to the device training runs on.
+
+    ``auto`` takes a CUDA GPU when torch sees one and the CPU otherwise; ``cuda`` on a machine
+    without one is an error rather than a silent CPU run of many times the expected length.
+    """
+    import torch
+
+    if device not in DEVICES:
+        raise ValueError(f"trainer.device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"trainer.device=cuda, but torch {torch.__version__} sees no CUDA GPU here; use trainer.device=auto or cpu"
+        )
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def resolve_precision(precision: str, device: str = "auto") -> str:
+    """Map ``auto``/``bf16``/``fp32`` to the precision that will actually run on ``device``."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
     if precision == "auto":
         import torch
 
-        if torch.cuda.is_available():
+        if resolve_device(device) == "cuda":
             return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
         return "bf16" if cpu_has_native_bf16() else "fp32"
     return precision

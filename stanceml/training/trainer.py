@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -15,10 +16,12 @@ from stanceml.evaluation.metrics import classification_metrics, ids_to_labels
 from stanceml.io import atomic_dir, read_json
 from stanceml.labels import LABELS
 from stanceml.modeling.inputs import DEFAULT_TEMPLATE, tokenize_inputs
-from stanceml.modeling.models import build_model, load_tokenizer, resolve_precision
+from stanceml.modeling.models import build_model, load_tokenizer, resolve_device, resolve_precision
 from stanceml.records import StanceInput
 from stanceml.training.cached import CachedCollator, CachedSplit, CachedTop, cache_split, freeze_bottom
 from stanceml.training.run import RUN_STATE, RunRecord
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,10 +66,10 @@ def _compute_metrics(eval_pred: Any) -> dict[str, float]:
 
 
 def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str) -> Any:
-    """TrainingArguments for CPU or GPU, single- or multi-process."""
-    import torch
+    """TrainingArguments for CPU or GPU (``cfg.device``), single- or multi-process."""
     from transformers import TrainingArguments
 
+    on_cpu = resolve_device(cfg.device) == "cpu"
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     by_steps = cfg.max_steps > 0 or cfg.eval_steps > 0
     every = cfg.eval_steps or cfg.max_steps
@@ -90,13 +93,13 @@ def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str) -> 
         seed=cfg.seed,
         data_seed=cfg.seed,
         bf16=precision == "bf16",
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=on_cpu,
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         logging_steps=cfg.logging_steps,
         report_to="none",
         disable_tqdm=True,
         # Gloo runs DDP on CPUs; setting it in a single process would start a process group.
-        ddp_backend=("gloo" if not torch.cuda.is_available() else "nccl") if distributed else None,
+        ddp_backend=("gloo" if on_cpu else "nccl") if distributed else None,
         # Averaging tokens across ranks doubles the reported loss on CPU with gloo.
         average_tokens_across_devices=False,
         save_only_model=False,
@@ -144,6 +147,17 @@ def _make_trainer(
     if not cfg.trainer.resume and int(os.environ.get("RANK", "0")) == 0:
         # A fresh run must not mix its checkpoints with an older run's.
         shutil.rmtree(checkpoints, ignore_errors=True)
+    t = cfg.trainer
+    logger.info(
+        "training %s on %s, precision %s, cache_layers %d, batch %d, up to %s epochs (early stopping after %d)",
+        cfg.run_name,
+        resolve_device(t.device),
+        precision,
+        t.cache_layers,
+        t.batch_size,
+        t.epochs,
+        t.early_stopping_patience,
+    )
     return Trainer(
         model=model,
         args=training_arguments(cfg.trainer, checkpoints, precision),
@@ -207,7 +221,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     run_dir = Path(cfg.run_dir)
     tokenizer = load_tokenizer(cfg.model.tokenizer)
     model = build_model(cfg.model, vocab_size=len(tokenizer))  # first after the seed: the head init uses it
-    precision = resolve_precision(cfg.trainer.precision)
+    precision = resolve_precision(cfg.trainer.precision, cfg.trainer.device)
     frozen = freeze_parameters(model, cfg.trainer.freeze)
     template = dict(DEFAULT_TEMPLATE)
     encoded = _encode_splits(cfg, tokenizer, template)
