@@ -63,15 +63,10 @@ newsmtsc: install
 	$(PY) scripts/evaluate.py run_name=newsmtsc-minilm data=newsmtsc eval_data=../shared/external/newsmtsc/hf-rw/test.jsonl report_dir=reports/newsmtsc-minilm/rw
 	$(PY) scripts/evaluate.py run_name=newsmtsc-minilm data=newsmtsc eval_data=../shared/external/newsmtsc/hf-mt/test.jsonl report_dir=reports/newsmtsc-minilm/mt
 
+# One progress bar with an ETA over the whole run; the steps are the targets above
+# (build, train, export, evaluate, predict, analyze), each in its own process.
 run: install
-	$(PY) scripts/build_dataset.py
-	$(PY) scripts/train.py model=$(MODEL)
-	$(PY) scripts/export.py model=$(MODEL)
-	$(PY) scripts/evaluate.py model=$(MODEL)
-	@echo "== predictions of the exported model on data/samples/triples.jsonl =="
-	$(VENV)/bin/stanceml predict --model $(EXPORT) --input data/samples/triples.jsonl
-	@echo "== who stands where in data/samples/article.md =="
-	$(VENV)/bin/stanceml analyze data/samples/article.md --model $(EXPORT) --target "Ukraine's invitation to NATO"
+	$(PY) scripts/run_pipeline.py --model $(MODEL) --python $(PY)
 
 # Unit and integration tiers (about 2-4 minutes on 2 cores); `slow` needs the real MiniLM.
 test: install
