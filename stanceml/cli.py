@@ -27,6 +27,7 @@ from stanceml.analysis.relevance import DEFAULT_THRESHOLD
 from stanceml.analysis.render import format_table
 from stanceml.artifact import ModelLoadError
 from stanceml.data.articles import ArticleError, read_articles
+from stanceml.inference.info import add_info_parser
 from stanceml.inference.predictor import StancePredictor
 from stanceml.io import Problem, atomic_write_text, iter_json_objects, read_text_checked
 from stanceml.records import check_fields
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_score_parser(sub)
     add_candidates_parser(sub)
     add_evaluate_articles_parser(sub)
+    add_info_parser(sub)
     return parser
 
 
