@@ -31,7 +31,7 @@ def machine_facts() -> dict[str, Any]:
         present = set(Path("/proc/cpuinfo").read_text().split())
     except OSError:
         present = set()
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)
