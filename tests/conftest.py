@@ -112,6 +112,7 @@ def tmp_overrides(root: Path) -> list[str]:
     """Point every path of a run into ``root`` (data under ``root/data``)."""
     return [
         f"paths.root_dir={root}",
+        "data=gold",  # the generated test corpus has the first corpus's layout (no data/v2)
         "data.agreement_path=null",
         "data.split.test_topics=[]",
         "data.split.test_hash=null",

@@ -83,7 +83,7 @@ def test_default_paths_hang_off_one_root():
     cfg = compose("evaluate", ["paths.root_dir=/some/root"])
     assert cfg.model_dir == "/some/root/models/stance-minilm"
     assert cfg.report_dir == "/some/root/reports/stance-minilm"
-    assert cfg.eval_data == "/some/root/data/processed/gold"
+    assert cfg.eval_data == "/some/root/data/processed/v2"  # corpus v2 is the default data
 
 
 def _defaults_repeated(node: object, default: object, where: str) -> list[str]:

@@ -16,7 +16,7 @@ from stanceml.data.dataset import check_split, corpus_card, split_articles
 
 @pytest.fixture(scope="module")
 def gold():
-    cfg = OmegaConf.to_object(compose("build", [f"paths.root_dir={ROOT}"])).data
+    cfg = OmegaConf.to_object(compose("build", [f"paths.root_dir={ROOT}", "data=gold"])).data
     corpus = read_corpus(cfg.articles_dir, cfg.annotations_dir)
     splits = split_articles(corpus, cfg.split)
     card = corpus_card(corpus, splits, cfg)
