@@ -89,7 +89,14 @@ def run(model: str, python: str) -> int:
     plan = steps(model, python)
     total = sum(expected[name] for name, _ in plan)
     # The bar writes to stderr; each step's own output goes to stdout as usual.
-    bar = tqdm(total=round(total), unit="s", desc="make run", bar_format="{l_bar}{bar}| {elapsed} < ~{remaining}")
+    # Redrawn every second on a terminal, every 30 s into a log file (CI, nohup).
+    bar = tqdm(
+        total=round(total),
+        unit="s",
+        desc="make run",
+        bar_format="{l_bar}{bar}| {elapsed} < ~{remaining}",
+        mininterval=1.0 if sys.stderr.isatty() else 30.0,
+    )
     done_s = 0.0
     for i, (name, cmd) in enumerate(plan, 1):
         bar.set_description(f"make run [{i}/{len(plan)} {name}]")
