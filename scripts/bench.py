@@ -41,6 +41,8 @@ PATHS = [
     "torch-bf16",
     "onnx-fp32",
     "onnx-int8",
+    "openvino-fp32",
+    "openvino-int8",
     "auto",
 ]
 
@@ -156,6 +158,46 @@ def _predictor_path(name: str, model: str, items: list) -> tuple[Callable[[list[
     return predict, p
 
 
+class _OpenVinoRunner:
+    """Our ONNX file compiled by OpenVINO for the CPU (an experiment: measured here before it
+    could become a backend). Same inputs and logits as the ONNX Runtime backend."""
+
+    name = "openvino"
+
+    def __init__(self, file: Path, precision: str):
+        import openvino as ov
+
+        core = ov.Core()
+        # f32 held explicitly: on a CPU with bf16 units OpenVINO would otherwise run bf16.
+        config = {"INFERENCE_NUM_THREADS": os.cpu_count() or 1, "PERFORMANCE_HINT": "LATENCY",
+                  "INFERENCE_PRECISION_HINT": "f32"}  # fmt: skip
+        self.compiled = core.compile_model(core.read_model(str(file)), "CPU", config)
+        self.request = self.compiled.create_infer_request()
+        self.inputs = [i.get_any_name() for i in self.compiled.inputs]
+        self.precision = precision
+
+    def __call__(self, batch: Any) -> Any:
+        import numpy as np
+
+        feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self.inputs}
+        return np.asarray(self.request.infer(feed)[self.compiled.outputs[0]], dtype=np.float32)
+
+
+def _openvino_path(name: str, model: str, items: list) -> tuple[Callable[[list[int], int], Any], Any]:
+    """The predictor's tokenizing and batching, with OpenVINO running the ONNX graph."""
+    from stanceml import StancePredictor
+
+    precision = name.split("-")[1]
+    p = StancePredictor.from_pretrained(model, backend="onnx", precision="fp32", batch_size=64)
+    p.backend = _OpenVinoRunner(Path(model) / "onnx" / f"model{'.int8' if precision == 'int8' else ''}.onnx", precision)
+
+    def predict(batch_items: list[int], batch_size: int) -> Any:
+        p.batch_size = batch_size
+        return p.logits([items[i] for i in batch_items])
+
+    return predict, p
+
+
 def _measure(predict: Callable[[list[int], int], Any], n: int, n_latency: int, n_throughput: int) -> dict:
     """Batch-1 latency (p50, p95) and batch-64 throughput, after one untimed pass.
 
@@ -195,6 +237,8 @@ def run_one(name: str, model: str, data: str, n_latency: int, n_throughput: int)
     p = None
     if name == "pipeline-fp32":
         predict = _pipeline_path(model, items)
+    elif name.startswith("openvino-"):
+        predict, p = _openvino_path(name, model, items)
     else:
         predict, p = _predictor_path(name, model, items)
     result = {"path": name, "load_s": round(time.perf_counter() - started, 2)}
