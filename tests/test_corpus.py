@@ -137,6 +137,7 @@ def test_build_script_exits_nonzero_with_file_and_line(corpus_dir, tmp_path):
             f"paths.root_dir={tmp_path}",
             f"data.output_dir={out}",
             "data.agreement_path=null",
+            "data=gold",
             "data.split.test_topics=[]",
             "data.split.test_hash=null",
         ],

@@ -20,7 +20,7 @@ def run_script(name: str, *overrides: str, env_root: Path) -> subprocess.Complet
 
 def test_scripts_end_to_end(tmp_path):
     write_corpus(tmp_path / "data", n_articles=14)
-    common = ["data.agreement_path=null", "data.split.test_topics=[]", "data.split.test_hash=null"]
+    common = ["data=gold", "data.agreement_path=null", "data.split.test_topics=[]", "data.split.test_hash=null"]
     for script, extra in [
         ("build_dataset.py", []),
         ("train.py", ["experiment=tiny"]),
