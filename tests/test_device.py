@@ -43,3 +43,15 @@ def test_training_arguments_run_on_the_cpu_when_told(tmp_path):
     args = training_arguments(TrainerConfig(device="cpu"), tmp_path, "fp32")
     assert args.use_cpu is True
     assert args.device.type == "cpu"
+
+
+def test_auto_precision_under_an_avx2_cap_is_fp32(monkeypatch):
+    """An ISA cap (the AVX2 emulation) makes bf16 emulated and slow, whatever the CPU has."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(models, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert resolve_precision("auto", "cpu") == "bf16"
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert resolve_precision("auto", "cpu") == "fp32"

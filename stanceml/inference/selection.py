@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from stanceml.artifact import ExportMeta
 from stanceml.inference.backends import available_backends
 from stanceml.inference.fastbert import supports_config
 from stanceml.io import read_json
+from stanceml.modeling.models import bf16_dispatch_allowed
 
 log = logging.getLogger(__name__)
-
-#: oneDNN ISA caps (``ONEDNN_MAX_CPU_ISA``) under which bf16 matrix units may be used.
-_BF16_ISAS = ("ALL", "AVX512_CORE_BF16", "AVX512_CORE_AMX", "AVX512_CORE_FP16", "AVX10_1_512_AMX")
-
-
-def bf16_dispatch_allowed() -> bool:
-    """False when the process caps torch/oneDNN below bf16 units (``ATEN_CPU_CAPABILITY``,
-    ``ONEDNN_MAX_CPU_ISA``), as an emulation of an AVX2-only CPU does: bf16 would then be
-    emulated and slower than fp32, whatever /proc/cpuinfo says."""
-    aten = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
-    return aten in ("", "avx512") and (isa in _BF16_ISAS or "AMX" in isa)
 
 
 def choose_backend(path: str | Path, meta: ExportMeta, native_bf16: bool, fast_torch: bool = True) -> str:

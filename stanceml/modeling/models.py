@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,19 @@ def cpu_has_native_bf16() -> bool:
     return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
 
 
+#: oneDNN ISA caps (``ONEDNN_MAX_CPU_ISA``) under which bf16 matrix units may be used.
+_BF16_ISAS = ("ALL", "AVX512_CORE_BF16", "AVX512_CORE_AMX", "AVX512_CORE_FP16", "AVX10_1_512_AMX")
+
+
+def bf16_dispatch_allowed() -> bool:
+    """False when the process caps torch/oneDNN below bf16 units (``ATEN_CPU_CAPABILITY``,
+    ``ONEDNN_MAX_CPU_ISA``), as an emulation of an AVX2-only CPU does: bf16 would then be
+    emulated and slower than fp32, whatever /proc/cpuinfo says."""
+    aten = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+    return aten in ("", "avx512") and (isa in _BF16_ISAS or "AMX" in isa)
+
+
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -117,5 +131,6 @@ def resolve_precision(precision: str, device: str = "auto") -> str:
 
         if resolve_device(device) == "cuda":
             return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-        return "bf16" if cpu_has_native_bf16() else "fp32"
+        # An ISA cap (an AVX2 emulation) makes bf16 emulated and slow whatever the CPU has.
+        return "bf16" if cpu_has_native_bf16() and bf16_dispatch_allowed() else "fp32"
     return precision
