@@ -374,12 +374,9 @@ def _print_table(out: dict) -> None:
 
 def cpu_kind() -> str:
     """The CPU flags that decide which paths are fast here (bf16 units or AVX2 only)."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return "unknown"
-    found = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
-    return ", ".join(found) or "no AVX2"
+    from stanceml.modeling.models import cpu_flags
+
+    return ", ".join(cpu_flags(("amx_bf16", "avx512_bf16", "avx512f", "avx2"))) or "no AVX2"
 
 
 def agreement(model: str, data: str, articles: str) -> dict:

@@ -145,8 +145,9 @@ def measure(name: str, input_path: Path, args: argparse.Namespace) -> dict:
 
 
 def cpu_flags() -> str:
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    return ", ".join(f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f" {f}" in text)
+    from stanceml.modeling.models import cpu_flags as flags
+
+    return ", ".join(flags(("amx_bf16", "avx512_bf16", "avx512f", "avx2")))
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import threading
@@ -22,6 +21,8 @@ import time
 from pathlib import Path
 
 from tqdm.auto import tqdm
+
+from stanceml.modeling import models
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMES = ROOT / "outputs" / "pipeline_times.json"
@@ -56,12 +57,7 @@ def steps(model: str, python: str) -> list[tuple[str, list[str]]]:
 
 def cpu_flags() -> str:
     """The CPU features that decide training speed, as the run detected them."""
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return platform.processor() or "unknown"
-    found = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
-    return ", ".join(found) or "none of amx_bf16/avx512_bf16/avx512f/avx2"
+    return ", ".join(models.cpu_flags()) or "none of " + "/".join(models.SPEED_FLAGS)
 
 
 def _expected(key: str) -> dict[str, float]:

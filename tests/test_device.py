@@ -55,3 +55,12 @@ def test_auto_precision_under_an_avx2_cap_is_fp32(monkeypatch):
     monkeypatch.setenv("ATEN_CPU_CAPABILITY", "avx2")
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     assert resolve_precision("auto", "cpu") == "fp32"
+
+
+def test_cpu_flags_keep_the_asked_order_and_drive_native_bf16(monkeypatch):
+    monkeypatch.setattr(models, "_cpuinfo_flags", lambda: frozenset({"avx2", "fpu", "avx512_bf16"}))
+    assert models.cpu_flags() == ["avx512_bf16", "avx2"]
+    assert models.cpu_flags(("avx2", "amx_bf16")) == ["avx2"]
+    assert models.cpu_has_native_bf16()
+    monkeypatch.setattr(models, "_cpuinfo_flags", lambda: frozenset({"avx2"}))
+    assert not models.cpu_has_native_bf16()

@@ -14,23 +14,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stanceml.artifact import read_meta
 from stanceml.inference.backends import available_backends
 from stanceml.inference.predictor import StancePredictor
 from stanceml.inference.selection import bf16_dispatch_allowed
-from stanceml.modeling.models import cpu_has_native_bf16
+from stanceml.modeling.models import SPEED_FLAGS, cpu_flags, cpu_has_native_bf16
 
-#: CPU flags that decide the fast paths (bf16 matrix units, AVX-512, AVX2).
-FLAGS = ("amx_bf16", "avx512_bf16", "avx512_vnni", "avx512f", "avx2")
 PACKAGES = ("stanceml", "torch", "transformers", "onnxruntime", "openvino")
 
 
 def machine_facts() -> dict[str, Any]:
     """CPU flags, cores, bf16 support and package versions, as a JSON-friendly dict."""
-    try:
-        present = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        present = set()
     versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
@@ -38,7 +31,7 @@ def machine_facts() -> dict[str, Any]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
     return {
-        "cpu_flags": [f for f in FLAGS if f in present],
+        "cpu_flags": cpu_flags(),
         "cores": os.cpu_count(),
         "native_bf16": cpu_has_native_bf16(),
         "bf16_allowed": bf16_dispatch_allowed(),
@@ -48,12 +41,11 @@ def machine_facts() -> dict[str, Any]:
 
 def model_facts(path: str | Path) -> dict[str, Any]:
     """The backends an export holds, their export-time check, and what ``auto`` runs here."""
-    meta = read_meta(path)
-    predictor = StancePredictor.from_pretrained(path)
+    predictor = StancePredictor.from_pretrained(path)  # reads and checks stanceml.json once
     return {
         "model": str(path),
         "available": sorted(available_backends(path)),
-        "checked_at_export": meta.backends,
+        "checked_at_export": predictor.meta.backends,
         "auto": predictor.backend_name,
         "why": predictor.backend_reason,
     }
@@ -63,7 +55,7 @@ def format_info(machine: dict[str, Any], model: dict[str, Any] | None) -> str:
     """The facts as the short text ``stanceml info`` prints."""
     v = machine["versions"]
     lines = [
-        f"cpu: {machine['cores']} cores, flags {', '.join(machine['cpu_flags']) or 'none of ' + '/'.join(FLAGS)}",
+        f"cpu: {machine['cores']} cores, flags {', '.join(machine['cpu_flags']) or 'none of ' + '/'.join(SPEED_FLAGS)}",
         f"bf16 units: {'yes' if machine['native_bf16'] else 'no'}"
         + ("" if machine["bf16_allowed"] else " (held below bf16 by ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA)"),
         "packages: " + ", ".join(f"{k} {v[k] or '-'}" for k in PACKAGES),

@@ -74,17 +74,31 @@ def build_model(cfg: ModelConfig, vocab_size: int) -> Any:
     return BertForSequenceClassification(config)
 
 
+#: The CPU flags that decide the fast paths: bf16 matrix units, AVX-512 (VNNI for int8), AVX2.
+SPEED_FLAGS = ("amx_bf16", "avx512_bf16", "avx512_vnni", "avx512f", "avx2")
+
+
 @lru_cache(maxsize=1)
+def _cpuinfo_flags() -> frozenset[str]:
+    try:
+        return frozenset(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return frozenset()
+
+
+def cpu_flags(names: tuple[str, ...] = SPEED_FLAGS) -> list[str]:
+    """Which of ``names`` this CPU reports in ``/proc/cpuinfo``, in that order (none where it
+    cannot be read): the figure every benchmark and ``make run`` labels its numbers with."""
+    present = _cpuinfo_flags()
+    return [name for name in names if name in present]
+
+
 def cpu_has_native_bf16() -> bool:
     """True where the CPU has bf16 matrix instructions (AMX or AVX512-BF16).
 
     Elsewhere bf16 is emulated and slower than fp32, so "auto" precision picks fp32.
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return any(flag in flags.split() for flag in ("amx_bf16", "avx512_bf16"))
+    return bool(cpu_flags(("amx_bf16", "avx512_bf16")))
 
 
 #: oneDNN ISA caps (``ONEDNN_MAX_CPU_ISA``) under which bf16 matrix units may be used.
