@@ -117,3 +117,16 @@ def test_evaluate_script_fails_cleanly_on_bad_file(tiny_run, tmp_path):
     )
     assert proc.returncode != 0 and "bad.jsonl:1 [stance]" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "rep").exists()
+
+
+def test_breakdown_splits_entity_from_issue_targets():
+    import numpy as np
+
+    from stanceml.evaluation.scoring import breakdowns
+
+    rows = [{"target": "Orion Telecom", "tags": ["entity_target"]}, {"target": "the tariff", "tags": []},
+            {"target": "the merger", "tags": ["hedge"]}]  # fmt: skip
+    y = np.array([0, 1, 2])
+    out = breakdowns(rows, y, {"model": np.array([0, 2, 2])}, None)
+    assert out["target_type"]["entity"] == {"n": 1, "model": 1.0}
+    assert out["target_type"]["issue"]["n"] == 2 and out["target_type"]["issue"]["model"] < 1.0

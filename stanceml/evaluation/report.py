@@ -76,10 +76,11 @@ def _breakdowns(breakdown: dict[str, Any], names: list[str]) -> list[str]:
     lines: list[str] = []
     titles = {
         "target": "Seen vs unseen targets (seen = the target occurs in training)",
+        "target_type": "By target type (entity = a person, organisation or country; issue = the rest)",
         "tag": "By tag",
         "topic": "By topic",
     }
-    for kind in ("target", "tag", "topic"):
+    for kind in ("target", "target_type", "tag", "topic"):
         groups = breakdown.get(kind) or {}
         if not groups:
             continue

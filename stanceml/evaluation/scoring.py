@@ -29,15 +29,20 @@ def _macro_f1_on(y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def breakdowns(rows: Rows, y: np.ndarray, preds: dict[str, np.ndarray], train_targets: set[str] | None) -> dict:
-    """Macro-F1 per tag, per seen/unseen target and per topic, with the row count of each slice."""
+    """Macro-F1 per tag, per seen/unseen target, per target type and per topic, with the row
+    count of each slice. Target type: "entity" (a person, organisation or country, annotated
+    with the ``entity_target`` tag) or "issue" (a proposal, policy or event: every other row).
+    """
     slices: dict[str, dict[str, list[int]]] = {
         "tag": defaultdict(list),
         "target": defaultdict(list),
+        "target_type": defaultdict(list),
         "topic": defaultdict(list),
     }
     for i, r in enumerate(rows):
         for tag in r.get("tags") or ["(untagged)"]:
             slices["tag"][tag].append(i)
+        slices["target_type"]["entity" if "entity_target" in (r.get("tags") or []) else "issue"].append(i)
         if train_targets is not None:
             slices["target"]["seen" if normalize_target(r["target"]) in train_targets else "unseen"].append(i)
         if r.get("topic"):
