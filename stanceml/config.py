@@ -85,6 +85,10 @@ class ModelConfig:
     num_attention_heads: int = 12
     intermediate_size: int = 1536
     dropout: float = 0.1
+    #: Keys over stanceml.modeling.inputs.DEFAULT_TEMPLATE: ``text_pair`` (e.g. a question,
+    #: "What is {actor}'s position on {target}?"), ``mark_open``/``mark_close`` around the
+    #: actor, ``target_open``/``target_close`` around the target's mention. Saved with the model.
+    input_template: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +123,11 @@ class TrainerConfig:
     #: once per run instead of once per epoch; only the top layers and the head are trained
     #: (BERT-family models; 0 = train everything). See stanceml/training/cached.py.
     cache_layers: int = 0
+    #: Cross-entropy label smoothing (the Trainer's ``label_smoothing_factor``); 0 = off.
+    label_smoothing: float = 0.0
+    #: Where the Trainer logs: "tensorboard" writes event files to ``run_dir/tensorboard``
+    #: (``tensorboard --logdir outputs``), "none" logs nowhere.
+    report_to: str = "tensorboard"
 
 
 @dataclass

@@ -17,7 +17,10 @@ SCHEMAS = {
     "evaluate": EvaluateConfig,
     "learning_curve": LearningCurveConfig,
 }
-EXPERIMENTS = sorted(p.stem for p in (ROOT / "configs" / "experiment").glob("*.yaml"))
+EXPERIMENTS = sorted(
+    str(p.relative_to(ROOT / "configs" / "experiment").with_suffix(""))
+    for p in (ROOT / "configs" / "experiment").rglob("*.yaml")
+)
 MODELS = sorted(p.stem for p in (ROOT / "configs" / "model").glob("*.yaml"))
 
 

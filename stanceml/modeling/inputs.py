@@ -16,12 +16,16 @@ from typing import Any
 
 from stanceml.records import StanceInput
 
-#: Default template; the markers are plain characters every BERT vocabulary knows.
+#: Default template; the markers are plain characters every BERT vocabulary knows. A template
+#: may add ``target_open``/``target_close`` to mark the target where the sentence names it too
+#: (an ablation row of docs/ablation.md); without them the target is only in the text pair.
 DEFAULT_TEMPLATE: dict[str, str] = {
     "mark_open": "[[",
     "mark_close": "]]",
     "text_pair": "{actor} ; {target}",
 }
+
+_ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
 
 
 def clean_text(text: str) -> str:
@@ -64,6 +68,29 @@ def find_mention(sentence: str, actor: str) -> int:
     return start if start >= 0 else sentence.lower().find(actor.lower())
 
 
+def find_target(sentence: str, target: str, actor_span: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """Span of the target's first whole-word, case-insensitive mention in ``sentence`` that
+    does not overlap the actor's span; a leading "the"/"a"/"an" of the target is optional
+    ("the rate cap" is found in "... against a rate cap ..."). None when absent.
+    """
+    core = _ARTICLE.sub("", target.strip())
+    if not core:
+        return None
+    for pattern in (re.escape(target.strip()), re.escape(core)):
+        for match in re.finditer(rf"(?<!\w){pattern}(?!\w)", sentence, re.IGNORECASE):
+            if actor_span is None or match.end() <= actor_span[0] or match.start() >= actor_span[1]:
+                return match.start(), match.end()
+    return None
+
+
+def _wrap(sentence: str, spans: list[tuple[int, int, str, str]]) -> str:
+    """Insert ``open``/``close`` markers around each (start, end, open, close) span; spans
+    must not overlap. Inserted right to left so earlier offsets stay valid."""
+    for start, end, open_, close in sorted(spans, reverse=True):
+        sentence = f"{sentence[:start]}{open_} {sentence[start:end]} {close}{sentence[end:]}"
+    return sentence
+
+
 #: Characters per token we allow before cropping: generous, so that a sentence that fits in
 #: ``max_length`` tokens is never cropped.
 CHARS_PER_TOKEN = 6
@@ -74,7 +101,8 @@ def format_pair(item: StanceInput, template: Mapping[str, str] | None = None, ma
 
     The span ``item.span`` if given, else the first occurrence of the actor in the sentence,
     is wrapped in the markers; the actor is matched as a whole word first, then exactly, then
-    case-insensitively. An actor absent from the sentence is still encoded (unmarked) and
+    case-insensitively. With ``target_open``/``target_close`` in the template the target's
+    first mention is wrapped too (:func:`find_target`). An actor absent from the sentence is still encoded (unmarked) and
     flagged with ``actor_found=False``.
 
     A sentence longer than ``max_chars`` is cropped to a window of that many characters with
@@ -98,8 +126,12 @@ def format_pair(item: StanceInput, template: Mapping[str, str] | None = None, ma
         hi = min(len(sentence), lo + max_chars)
         notes = (f"sentence of {len(sentence)} characters cropped to characters {lo}-{hi} around the actor",)
         sentence, start, end = sentence[lo:hi], start - lo, end - lo
-    if found:
-        sentence = f"{sentence[:start]}{t['mark_open']} {sentence[start:end]} {t['mark_close']}{sentence[end:]}"
+    spans = [(start, end, t["mark_open"], t["mark_close"])] if found else []
+    if t.get("target_open") and t.get("target_close"):
+        hit = find_target(sentence, target, (start, end) if found else None)
+        if hit:
+            spans.append((*hit, t["target_open"], t["target_close"]))
+    sentence = _wrap(sentence, spans)
     return Encoded(
         text=sentence,
         text_pair=t["text_pair"].format(actor=actor, target=target),

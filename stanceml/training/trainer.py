@@ -66,7 +66,11 @@ def _compute_metrics(eval_pred: Any) -> dict[str, float]:
 
 
 def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str) -> Any:
-    """TrainingArguments for CPU or GPU (``cfg.device``), single- or multi-process."""
+    """TrainingArguments for CPU or GPU (``cfg.device``), single- or multi-process.
+
+    Logging integrations are off here: :func:`_callbacks` adds TensorBoard itself, so its
+    events land in ``run_dir/tensorboard`` rather than under the checkpoints a fresh run wipes.
+    """
     from transformers import TrainingArguments
 
     on_cpu = resolve_device(cfg.device) == "cpu"
@@ -97,6 +101,7 @@ def training_arguments(cfg: TrainerConfig, output_dir: Path, precision: str) -> 
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         logging_steps=cfg.logging_steps,
         report_to="none",
+        label_smoothing_factor=cfg.label_smoothing,
         disable_tqdm=True,
         # Gloo runs DDP on CPUs; setting it in a single process would start a process group.
         ddp_backend=("gloo" if on_cpu else "nccl") if distributed else None,
@@ -141,7 +146,7 @@ def _encode_splits(cfg: TrainConfig, tokenizer: Any, template: dict[str, str]) -
 def _make_trainer(
     cfg: TrainConfig, model: Any, tokenizer: Any, encoded: dict[str, Any], precision: str, collator: Any = None
 ) -> Any:
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
+    from transformers import DataCollatorWithPadding, Trainer
 
     checkpoints = Path(cfg.run_dir) / "checkpoints"
     if not cfg.trainer.resume and int(os.environ.get("RANK", "0")) == 0:
@@ -166,8 +171,24 @@ def _make_trainer(
         processing_class=tokenizer,
         data_collator=collator or DataCollatorWithPadding(tokenizer),
         compute_metrics=_compute_metrics,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience)],
+        callbacks=_callbacks(cfg),
     )
+
+
+def _callbacks(cfg: TrainConfig) -> list[Any]:
+    """Early stopping, and TensorBoard event files in ``run_dir/tensorboard`` when
+    ``trainer.report_to`` is "tensorboard" (tensorboardX writes them: no TensorFlow needed)."""
+    from transformers import EarlyStoppingCallback
+
+    callbacks: list[Any] = [EarlyStoppingCallback(early_stopping_patience=cfg.trainer.early_stopping_patience)]
+    if cfg.trainer.report_to == "tensorboard" and int(os.environ.get("RANK", "0")) == 0:
+        from tensorboardX import SummaryWriter
+        from transformers.integrations import TensorBoardCallback
+
+        callbacks.append(TensorBoardCallback(tb_writer=SummaryWriter(logdir=str(Path(cfg.run_dir) / "tensorboard"))))
+    elif cfg.trainer.report_to not in ("tensorboard", "none"):
+        raise ValueError(f"trainer.report_to must be tensorboard or none, got {cfg.trainer.report_to!r}")
+    return callbacks
 
 
 def _cached(model: Any, encoded: dict[str, Any], cfg: TrainerConfig) -> tuple[Any, dict[str, Any], Any]:
@@ -223,7 +244,7 @@ def train(cfg: TrainConfig) -> TrainResult:
     model = build_model(cfg.model, vocab_size=len(tokenizer))  # first after the seed: the head init uses it
     precision = resolve_precision(cfg.trainer.precision, cfg.trainer.device)
     frozen = freeze_parameters(model, cfg.trainer.freeze)
-    template = dict(DEFAULT_TEMPLATE)
+    template = {**DEFAULT_TEMPLATE, **cfg.model.input_template}
     encoded = _encode_splits(cfg, tokenizer, template)
     started = time.perf_counter()
     trainable, splits, collator = model, encoded, None
