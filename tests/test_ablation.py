@@ -107,3 +107,28 @@ def test_a_run_with_a_template_serves_with_it_and_logs_to_tensorboard(tiny_run, 
     predictor = StancePredictor.from_pretrained(tmp_path / "export", backend="torch", precision="fp32")
     assert predictor.template["target_open"] == "<<"
     assert json.loads((tmp_path / "export" / "stanceml.json").read_text())["input_template"]["target_close"] == ">>"
+
+
+def test_class_bias_undoes_a_constant_shift_and_cross_fitting_sees_the_gain():
+    import numpy as np
+
+    from stanceml.evaluation.decisions import cross_fitted_gain, fit_class_bias, neutral_rates
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 600)
+    clean = np.eye(3)[y] * 2.0 + rng.normal(0, 1.0, (600, 3))
+    shifted = clean + np.array([0.0, 0.0, 1.2])  # neutral over-called
+    assert fit_class_bias(shifted, y)[2] < -0.5
+    out = cross_fitted_gain(shifted, y, [f"t{i % 6}" for i in range(600)])
+    assert out["macro_f1_cross_fitted_bias"] > out["macro_f1"] + 0.05 and out["groups"] == 6
+    rates = neutral_rates(y, shifted.argmax(1), np.arange(600) < 200)
+    assert rates["entity"]["n"] == 200 and rates["entity"]["predicted_neutral"] > rates["entity"]["gold_neutral"]
+
+
+def test_class_bias_is_zero_when_no_offset_helps():
+    import numpy as np
+
+    from stanceml.evaluation.decisions import fit_class_bias
+
+    y = np.array([0, 1, 2, 0, 1, 2])
+    assert fit_class_bias(np.eye(3)[y] * 5.0, y).tolist() == [0.0, 0.0, 0.0]
